@@ -1,0 +1,138 @@
+"""Every HTTP route of the API service, as data: the OpenAPI document and the app's tests
+are both derived from this table."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from contracts.api import accounts as acc, auth, connections as conn, documents as docs
+from contracts.api import settings, synced_records as sr
+from contracts.api.common import HealthResponse, MessageResponse
+
+API_PREFIX = "/v1"
+PATH_PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
+    "connection_id": {"type": "string", "format": "uuid"},
+    "synced_record_id": {"type": "string", "format": "uuid"},
+    "entity_id": {"type": "string", "format": "uuid"},
+    "tax_rate_id": {"type": "string"},
+    "ledger_account_id": {"type": "string"},
+    "invoice_id": {"type": "string"},
+    "payable_id": {"type": "string"},
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route. `errors` lists the error statuses it may answer (bodies by status:
+    422 `ValidationErrorBody`, the rest `ErrorBody`). `entity_scoped`: requires
+    `X-Monite-Entity-Id`; `versioned`: requires `X-Monite-Version`; `authenticated`:
+    requires a bearer token. `response` None means a non-JSON or free-form body."""
+
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    tags: tuple[str, ...]
+    response: type[BaseModel] | None
+    status: int = 200
+    query: type[BaseModel] | None = None
+    request: type[BaseModel] | None = None
+    request_required: bool = True
+    errors: tuple[int, ...] = (401, 404, 422, 429)
+    entity_scoped: bool = True
+    authenticated: bool = True
+    versioned: bool = True
+    media_type: str = "application/json"
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(re.findall(r"{(\w+)}", self.path))
+
+
+def _v1(method: str, path: str, operation_id: str, summary: str, tag: str, response, **kw) -> Route:
+    return Route(method, API_PREFIX + path, operation_id, summary, (tag,), response, **kw)
+
+
+def _ops(path: str, operation_id: str, summary: str, response, **kw) -> Route:
+    return Route("GET", path, operation_id, summary, ("Operations",), response, errors=(),
+                 entity_scoped=False, authenticated=False, versioned=False, **kw)
+
+
+_AUTH = dict(errors=(401, 422, 429), entity_scoped=False, authenticated=False)
+_CONN = "/accounting_connections"
+_SR = "/accounting_synced_records"
+
+ROUTES: tuple[Route, ...] = (
+    _v1("POST", "/auth/token", "post_auth_token", "Create an access token", "Access tokens",
+        auth.AccessTokenResponse, request=auth.AuthTokenRequest, **_AUTH),
+    _v1("POST", "/auth/revoke", "post_auth_revoke", "Revoke an access token", "Access tokens",
+        MessageResponse, request=auth.RevokeTokenRequest, **_AUTH),
+    _v1("GET", _CONN, "get_accounting_connections", "List accounting connections",
+        "Accounting connections", conn.AccountingConnectionList),
+    _v1("POST", _CONN, "post_accounting_connections", "Create an accounting connection",
+        "Accounting connections", conn.AccountingConnectionResponse, status=201,
+        request=conn.CreateConnectionRequest, request_required=False,
+        errors=(401, 404, 409, 422, 429)),
+    _v1("GET", _CONN + "/{connection_id}", "get_accounting_connections_id",
+        "Get an accounting connection", "Accounting connections",
+        conn.AccountingConnectionResponse),
+    _v1("POST", _CONN + "/{connection_id}/disconnect", "post_accounting_connections_id_disconnect",
+        "Disconnect an accounting connection", "Accounting connections",
+        conn.AccountingConnectionResponse),
+    _v1("POST", _CONN + "/{connection_id}/sync", "post_accounting_connections_id_sync",
+        "Start a data sync of a connection", "Accounting connections", MessageResponse,
+        errors=(401, 404, 409, 422, 429)),
+    _v1("POST", _CONN + "/{connection_id}/data_pulls", "post_accounting_connections_id_data_pulls",
+        "Start a data pull (older API versions)", "Accounting connections",
+        conn.DataPullResponse, query=conn.DataPullQuery, errors=(401, 404, 409, 422, 429)),
+    _v1("GET", _SR, "get_accounting_synced_records", "List synced records",
+        "Accounting synced records", sr.SyncRecordList, query=sr.SyncedRecordListQuery),
+    _v1("GET", _SR + "/{synced_record_id}", "get_accounting_synced_records_id",
+        "Get a synced record", "Accounting synced records", sr.SyncRecordResource),
+    _v1("POST", _SR + "/{synced_record_id}/push", "post_accounting_synced_records_id_push",
+        "Push the record's object to the accounting system again", "Accounting synced records",
+        sr.SyncRecordResource, errors=(401, 404, 409, 422, 429)),
+    _v1("GET", "/accounting_tax_rates", "get_accounting_tax_rates", "List tax rates",
+        "Accounting tax rates", acc.AccountingTaxRateList, query=acc.CursorListQuery),
+    _v1("GET", "/accounting_tax_rates/{tax_rate_id}", "get_accounting_tax_rates_id",
+        "Get a tax rate", "Accounting tax rates", acc.AccountingTaxRateResponse),
+    _v1("GET", "/ledger_accounts", "get_ledger_accounts", "List ledger accounts",
+        "Ledger accounts", acc.LedgerAccountList, query=acc.CursorListQuery),
+    _v1("GET", "/ledger_accounts/{ledger_account_id}", "get_ledger_accounts_id",
+        "Get a ledger account", "Ledger accounts", acc.LedgerAccountResponse),
+    _v1("GET", "/accounting/receivables", "get_accounting_receivables",
+        "List invoices in the accounting system", "Accounting receivables",
+        docs.AccountingReceivableList, query=docs.OffsetListQuery),
+    _v1("GET", "/accounting/receivables/{invoice_id}", "get_accounting_receivables_id",
+        "Get an invoice in the accounting system", "Accounting receivables",
+        docs.AccountingReceivable),
+    _v1("GET", "/accounting/payables", "get_accounting_payables",
+        "List bills in the accounting system", "Accounting payables",
+        docs.AccountingPayableList, query=docs.OffsetListQuery),
+    _v1("GET", "/accounting/payables/{payable_id}", "get_accounting_payables_id",
+        "Get a bill in the accounting system", "Accounting payables", docs.AccountingPayable),
+    _v1("GET", "/entities/{entity_id}/settings", "get_entities_id_settings",
+        "Get an entity's accounting settings", "Entity settings",
+        settings.EntitySettingsResponse, entity_scoped=False),
+    _v1("PATCH", "/entities/{entity_id}/settings", "patch_entities_id_settings",
+        "Change an entity's accounting settings", "Entity settings",
+        settings.EntitySettingsResponse, request=settings.AccountingSettingsPayload,
+        entity_scoped=False),
+    _ops("/healthz", "get_healthz", "The process is alive", HealthResponse),
+    _ops("/readyz", "get_readyz", "Database and broker are reachable (503 if not)",
+         HealthResponse),
+    _ops("/metrics", "get_metrics", "Prometheus metrics", None,
+         media_type="text/plain; version=0.0.4"),
+    _ops("/openapi.json", "get_openapi", "This OpenAPI document", None),
+)
+
+
+def route(operation_id: str) -> Route:
+    """The route with this `operation_id` (`KeyError` if none)."""
+    for candidate in ROUTES:
+        if candidate.operation_id == operation_id:
+            return candidate
+    raise KeyError(operation_id)

@@ -1,0 +1,127 @@
+"""The OpenAPI 3.1 document of the partner API, built from `contracts.api.ROUTES`."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from contracts import __version__
+from contracts.api.common import ErrorBody, ValidationErrorBody
+from contracts.api.routes import PATH_PARAM_SCHEMAS, ROUTES, Route
+from contracts.jsonschema import components
+
+_ERRORS = {
+    400: ("BadRequest", "The request is malformed."),
+    401: ("Unauthorized", "Missing, malformed, expired or revoked bearer token, or bad credentials."),
+    404: ("NotFound", "No such object for this entity (or the entity is not the partner's)."),
+    409: ("Conflict", "The request contradicts the current state (e.g. a second active connection)."),
+    422: ("UnprocessableEntity", "A header, a parameter or the body is invalid."),
+    429: ("TooManyRequests", "Too many requests; retry after `Retry-After` seconds."),
+}
+_HEADERS = {
+    "XMoniteVersion": {"name": "X-Monite-Version", "in": "header", "required": True,
+                       "description": "API version date; missing → 422.",
+                       "schema": {"type": "string", "examples": ["2024-05-25"]}},
+    "XMoniteEntityId": {"name": "X-Monite-Entity-Id", "in": "header", "required": True,
+                        "description": "The entity the call acts for; must be the partner's.",
+                        "schema": {"type": "string", "format": "uuid"}},
+}
+
+
+def build_openapi(routes: Iterable[Route] = ROUTES) -> dict[str, Any]:
+    """The OpenAPI 3.1 document: one operation per route, schemas under `components`."""
+    routes = tuple(routes)
+    refs, schemas = components(_models(routes))
+    paths: dict[str, dict[str, Any]] = {}
+    for r in routes:
+        paths.setdefault(r.path, {})[r.method.lower()] = _operation(r, refs, schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "ledgersync API", "version": __version__,
+                 "description": "Accounting integration API, wire-compatible with Monite's "
+                                "accounting API (the `monite` SDK works against it)."},
+        "servers": [{"url": "http://127.0.0.1:8080", "description": "local `ledgersync api`"}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "parameters": _HEADERS,
+            "responses": _error_responses(refs),
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "A token from `POST /v1/auth/token`."}},
+        },
+    }
+
+
+def _models(routes: tuple[Route, ...]):
+    yield ErrorBody, "serialization"
+    yield ValidationErrorBody, "serialization"
+    for r in routes:
+        if r.query:
+            yield r.query, "validation"
+        if r.request:
+            yield r.request, "validation"
+        if r.response:
+            yield r.response, "serialization"
+
+
+def _operation(r: Route, refs, schemas) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": r.operation_id, "summary": r.summary, "tags": list(r.tags),
+                          "parameters": _parameters(r, refs, schemas),
+                          "responses": {str(r.status): _success(r, refs)}}
+    for status in r.errors:
+        op["responses"][str(status)] = {"$ref": f"#/components/responses/{_ERRORS[status][0]}"}
+    if r.operation_id == "get_readyz":
+        op["responses"]["503"] = {"description": "A dependency is unreachable.",
+                                  "content": {r.media_type: {"schema": _ref(r.response, refs)}}}
+    if r.request:
+        op["requestBody"] = {"required": r.request_required, "content": {
+            "application/json": {"schema": refs[(r.request, "validation")]}}}
+    if not r.authenticated:
+        op["security"] = []
+    return op
+
+
+def _parameters(r: Route, refs, schemas) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True,
+         "schema": PATH_PARAM_SCHEMAS.get(name, {"type": "string"})} for name in r.path_params]
+    if r.versioned:
+        params.append({"$ref": "#/components/parameters/XMoniteVersion"})
+    if r.entity_scoped:
+        params.append({"$ref": "#/components/parameters/XMoniteEntityId"})
+    if r.query:
+        query = schemas[refs[(r.query, "validation")]["$ref"].rsplit("/", 1)[1]]
+        required = set(query.get("required", ()))
+        for name, schema in query["properties"].items():
+            param = {"name": name, "in": "query", "required": name in required, "schema": schema}
+            if "array" in str(schema.get("type")) or "anyOf" in schema and any(
+                    s.get("type") == "array" for s in schema["anyOf"]):
+                param.update(style="form", explode=True)
+            params.append(param)
+    return params
+
+
+def _success(r: Route, refs) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": r.summary}
+    if r.response is not None:
+        response["content"] = {r.media_type: {"schema": _ref(r.response, refs)}}
+    elif r.media_type.startswith("text/"):
+        response["content"] = {r.media_type: {"schema": {"type": "string"}}}
+    else:
+        response["content"] = {r.media_type: {"schema": {"type": "object"}}}
+    return response
+
+
+def _ref(model, refs) -> dict[str, Any]:
+    return refs[(model, "serialization")]
+
+
+def _error_responses(refs) -> dict[str, Any]:
+    responses = {}
+    for status, (name, description) in _ERRORS.items():
+        body = ValidationErrorBody if status == 422 else ErrorBody
+        responses[name] = {"description": description,
+                           "content": {"application/json": {"schema": _ref(body, refs)}}}
+    responses["TooManyRequests"]["headers"] = {"Retry-After": {
+        "description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+    return responses

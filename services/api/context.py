@@ -1,0 +1,98 @@
+"""Per-request context: resources, the authenticated partner, the entity it acts for."""
+from __future__ import annotations
+
+import uuid
+from typing import TypeVar
+
+import structlog
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from services.api.errors import pydantic_detail, read_json
+from services.auth import tokens
+from services.core.errors import NotFound, Unauthorized, ValidationFailed
+from services.core.resources import Resources
+
+M = TypeVar("M", bound=BaseModel)
+RESOURCES = web.AppKey("resources", Resources)
+PUBLIC_PATHS = ("/v1/auth/token", "/v1/auth/revoke")
+
+
+def res(request: web.Request) -> Resources:
+    return request.app[RESOURCES]
+
+
+def principal(request: web.Request) -> tokens.Principal:
+    return request["principal"]
+
+
+def _missing_header(name: str) -> ValidationFailed:
+    return ValidationFailed(f"Header {name} is required",
+                            [{"loc": ["header", name], "msg": "Field required", "type": "missing"}])
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler):
+    """Every /v1 call needs X-Monite-Version; all but the token calls need a valid bearer token."""
+    if not request.path.startswith("/v1/"):
+        return await handler(request)
+    if request.path not in PUBLIC_PATHS:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Missing bearer token in the Authorization header")
+        found = tokens.decode(res(request).settings, token.strip())
+        if await tokens.is_revoked(res(request).pool, found.jti):
+            raise Unauthorized("Access token has been revoked")
+        request["principal"] = found
+        structlog.contextvars.bind_contextvars(partner_id=found.partner_id)
+    if not request.headers.get("X-Monite-Version", "").strip():
+        raise _missing_header("x-monite-version")
+    return await handler(request)
+
+
+async def entity_id(request: web.Request, raw: str | None = None) -> uuid.UUID:
+    """The entity of X-Monite-Entity-Id (or ``raw``); 404 unless it belongs to the partner."""
+    raw = raw if raw is not None else request.headers.get("X-Monite-Entity-Id", "").strip()
+    if not raw:
+        raise _missing_header("x-monite-entity-id")
+    try:
+        value = uuid.UUID(raw)
+    except ValueError:
+        raise NotFound("Entity not found") from None
+    owner = await res(request).pool.fetchval("SELECT partner_id FROM entities WHERE id = $1", value)
+    if owner is None or str(owner) != principal(request).partner_id:
+        raise NotFound("Entity not found")
+    structlog.contextvars.bind_contextvars(entity_id=str(value))
+    return value
+
+
+def path_uuid(request: web.Request, name: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info[name])
+    except ValueError:
+        raise NotFound(f"{what} not found") from None
+
+
+async def parse_body(request: web.Request, model: type[M], *, optional: bool = False) -> M | None:
+    data = await read_json(request, optional=optional)
+    if data is None:
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("Invalid request body", pydantic_detail(exc, "body")) from exc
+
+
+def parse_query(request: web.Request, model: type[M], multi: tuple[str, ...] = ()) -> M:
+    data: dict[str, object] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        data[key] = values if key in multi else values[-1]
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed("Invalid query", pydantic_detail(exc, "query")) from exc
+
+
+def dump(model: BaseModel, status: int = 200) -> web.Response:
+    return web.json_response(text=model.model_dump_json(), status=status)

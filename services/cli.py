@@ -1,0 +1,89 @@
+"""`ledgersync ...`: one CLI for every process and the operator's tasks."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from services.core.logging import configure_logging
+from services.core.settings import Settings
+
+SERVICES = ("api", "webhook-receiver", "push-worker", "scheduler")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ledgersync", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply the SQL migrations (idempotent, under an advisory lock)")
+    for name in SERVICES:
+        sub.add_parser(name, help=f"run the {name}")
+    sub.add_parser("sandbox-provider", help="run the Codat-compatible sandbox provider")
+    sub.add_parser("run", help="migrate, then run every service and the sandbox in one process")
+    partner = sub.add_parser("partner", help="manage partners").add_subparsers(dest="action", required=True)
+    create = partner.add_parser("create", help="create a partner and print its credentials")
+    create.add_argument("--name", required=True)
+    create.add_argument("--json", action="store_true", help="print one JSON object")
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
+    pipeline = bench.add_parser("pipeline", help="invoice events from publish to done")
+    pipeline.add_argument("--events", type=int, default=200)
+    pipeline.add_argument("--json", action="store_true")
+    return parser
+
+
+async def _partner_create(settings: Settings, name: str, as_json: bool) -> None:
+    from services.auth.partners import create_partner
+    from services.core.db import create_pool
+    from services.core.migrate import migrate
+
+    await migrate(settings.database_url)
+    pool = await create_pool(settings.database_url)
+    try:
+        creds = await create_partner(pool, name)
+    finally:
+        await pool.close()
+    if as_json:
+        print(json.dumps({"partner_id": creds.partner_id, "client_id": creds.client_id,
+                          "client_secret": creds.client_secret}))
+    else:
+        print(f"partner_id:    {creds.partner_id}\nclient_id:     {creds.client_id}\n"
+              f"client_secret: {creds.client_secret}\n(the secret is shown only once)")
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from services.core.migrate import migrate
+    from services.runner import run_services
+
+    if args.command == "migrate":
+        applied = await migrate(settings.database_url)
+        print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
+    elif args.command == "partner":
+        await _partner_create(settings, args.name, args.json)
+    elif args.command == "bench":
+        from services.bench.pipeline import run_bench
+        result = await run_bench(settings, args.events)
+        print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    elif args.command == "run":
+        await migrate(settings.database_url)
+        await run_services(settings, list(SERVICES), sandbox=True)
+    elif args.command == "sandbox-provider":
+        await run_services(settings, [], sandbox=True)
+    else:
+        await run_services(settings, [args.command])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    # one-shot commands print results on stdout; their logs go to stderr, quietly
+    quiet = args.command in ("partner", "bench", "migrate")
+    configure_logging(settings.log_format, "WARNING" if quiet else settings.log_level)
+    try:
+        return asyncio.run(_run(args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

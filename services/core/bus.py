@@ -1,0 +1,153 @@
+"""RabbitMQ: topology from code, publishing with confirms, and the consumer wrapper that
+turns a handler's outcome into ack / delayed retry / dead-letter (the one place that does)."""
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aio_pika
+import asyncpg
+import structlog
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+
+from services.core import metrics, retry, topology
+from services.core.errors import PermanentError, RetryableError
+
+log = structlog.get_logger(__name__)
+ATTEMPT_HEADER = "x-ledgersync-attempt"
+REASON_HEADER = "x-ledgersync-reason"
+
+Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
+
+
+async def connect(url: str) -> AbstractRobustConnection:
+    return await aio_pika.connect_robust(url, client_properties={"connection_name": "ledgersync"})
+
+
+async def declare_topology(channel: AbstractChannel) -> None:
+    for name in (topology.DOMAIN_EXCHANGE, topology.OWN_EXCHANGE):
+        await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
+    dlx = await channel.declare_exchange(topology.DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.DIRECT,
+                                         durable=True)
+    for spec in topology.QUEUES:
+        dlq = await channel.declare_queue(topology.dead_letter_queue(spec.name), durable=True,
+                                          arguments={"x-queue-type": "quorum"})
+        await dlq.bind(dlx, routing_key=spec.name)
+        queue = await channel.declare_queue(spec.name, durable=True,
+                                            arguments=topology.work_queue_arguments(spec.name))
+        for exchange, key in spec.bindings:
+            await queue.bind(exchange, routing_key=key)
+        for tier, delay in enumerate(topology.RETRY_DELAYS_S):
+            await channel.declare_queue(topology.retry_queue(spec.name, tier), durable=True,
+                                        arguments=topology.retry_queue_arguments(spec.name, delay))
+
+
+class Publisher:
+    """Publishes persistent messages on a channel with publisher confirms."""
+
+    def __init__(self, channel: AbstractChannel) -> None:
+        self.channel = channel
+        self._lock = asyncio.Lock()
+
+    async def publish(self, exchange: str, routing_key: str, body: bytes | dict, *,
+                      message_id: str | None = None, headers: dict | None = None,
+                      expiration_ms: int | None = None) -> None:
+        if isinstance(body, dict):
+            body = json.dumps(body, separators=(",", ":")).encode()
+        message = aio_pika.Message(
+            body, message_id=message_id, headers=headers or {}, content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            expiration=expiration_ms / 1000 if expiration_ms else None)
+        target = (self.channel.default_exchange if exchange == ""
+                  else await self.channel.get_exchange(exchange, ensure=False))
+        await target.publish(message, routing_key=routing_key)  # waits for the broker's confirm
+
+
+def _copy(message: AbstractIncomingMessage, headers: dict) -> dict[str, Any]:
+    return dict(body=message.body, message_id=message.message_id,
+                headers={**(message.headers or {}), **headers})
+
+
+class Consumer:
+    """Consumes one queue; acks only after the handler returned (its transaction committed).
+
+    PermanentError → dead-letter queue with the reason; RetryableError (and broker or
+    database hiccups) → the next delayed-retry tier, dead-lettered once the tiers run out.
+    """
+
+    def __init__(self, channel: AbstractChannel, publisher: Publisher, queue: str,
+                 handler: Handler) -> None:
+        self.channel, self.publisher, self.queue, self.handler = channel, publisher, queue, handler
+        self._tag: str | None = None
+        self._queue_obj = None
+        self._inflight: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        self._queue_obj = await self.channel.get_queue(self.queue, ensure=False)
+        self._tag = await self._queue_obj.consume(self._on_message)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.create_task(self._process(message))
+        self._inflight.add(task)
+        task.add_done_callback(self._inflight.discard)
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
+        with structlog.contextvars.bound_contextvars(
+                queue=self.queue, message_id=message.message_id, routing_key=message.routing_key,
+                attempt=attempt):
+            try:
+                with metrics.MESSAGE_SECONDS.labels(self.queue).time():
+                    await self.handler(message)
+            except PermanentError as exc:
+                await self.dead_letter(message, f"{type(exc).__name__}: {exc.message or exc}")
+            except (RetryableError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                    asyncpg.DeadlockDetectedError, asyncpg.SerializationError, OSError,
+                    asyncio.TimeoutError) as exc:
+                await self.retry(message, attempt, exc)
+            except asyncio.CancelledError:
+                await message.nack(requeue=True)
+                raise
+            except Exception as exc:  # a bug: retry a few times, then park it with the reason
+                log.exception("message.handler_crashed")
+                await self.retry(message, attempt, exc)
+            else:
+                await message.ack()
+                metrics.MESSAGES.labels(self.queue, "ok").inc()
+
+    async def retry(self, message: AbstractIncomingMessage, attempt: int, exc: BaseException) -> None:
+        after = getattr(exc, "retry_after", None)
+        tier = retry.backoff_tier(attempt)
+        if tier is None:
+            await self.dead_letter(message, f"retries exhausted after {attempt} attempts: "
+                                            f"{type(exc).__name__}: {exc}")
+            return
+        if after:
+            tier = max(tier, retry.retry_after_tier(after))
+        log.warning("message.retry_scheduled", tier=tier, error=str(exc), error_type=type(exc).__name__)
+        await self.publisher.publish("", topology.retry_queue(self.queue, tier),
+                                     **_copy(message, {ATTEMPT_HEADER: attempt + 1}),
+                                     expiration_ms=retry.jittered_ms(tier))
+        await message.ack()
+        metrics.MESSAGES.labels(self.queue, "retried").inc()
+
+    async def dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        log.error("message.dead_lettered", reason=reason)
+        await self.publisher.publish(
+            topology.DEAD_LETTER_EXCHANGE, self.queue,
+            **_copy(message, {REASON_HEADER: reason[:1000],
+                              "x-ledgersync-original-routing-key": message.routing_key or ""}))
+        await message.ack()
+        metrics.MESSAGES.labels(self.queue, "dead_lettered").inc()
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop taking messages, let in-flight ones finish; unfinished ones go back to the queue."""
+        if self._tag and self._queue_obj is not None:
+            await self._queue_obj.cancel(self._tag)
+            self._tag = None
+        if self._inflight:
+            done, pending = await asyncio.wait(self._inflight, timeout=timeout)
+            for task in pending:
+                task.cancel()

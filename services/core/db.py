@@ -1,0 +1,53 @@
+"""asyncpg pool: JSON codecs, UTC timestamps, and the database created if missing."""
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.execute("SET TIME ZONE 'UTC'")
+
+
+async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+
+
+def _split(dsn: str) -> tuple[str, str]:
+    parts = urlsplit(dsn)
+    name = parts.path.lstrip("/") or "postgres"
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+async def ensure_database(dsn: str) -> bool:
+    """Create the database named in ``dsn`` when it does not exist; True when created."""
+    admin_dsn, name = _split(dsn)
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            return False
+        log.info("db.created", database=name)
+        return True
+    finally:
+        await conn.close()
+
+
+async def drop_database(dsn: str) -> None:
+    admin_dsn, name = _split(dsn)
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()

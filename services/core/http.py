@@ -1,0 +1,74 @@
+"""What every HTTP service has: /healthz, /readyz, /metrics, request context and metrics."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from services.core import metrics
+
+log = structlog.get_logger(__name__)
+ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+SERVICE = web.AppKey("service", str)
+READY_CHECK = web.AppKey("ready_check", ReadyCheck)
+
+
+def _route_name(request: web.Request) -> str:
+    info = request.match_info.route.resource
+    return info.canonical if info is not None else "unmatched"
+
+
+@web.middleware
+async def observe(request: web.Request, handler):
+    """Binds a request id to every log line of the request and records its metrics."""
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    started = time.perf_counter()
+    route = _route_name(request)
+    status = 500
+    with structlog.contextvars.bound_contextvars(request_id=request_id, method=request.method,
+                                                 path=request.path):
+        try:
+            response = await handler(request)
+            status = response.status
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            service = request.app[SERVICE]
+            metrics.HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
+            metrics.HTTP_SECONDS.labels(service, route).observe(elapsed)
+            if route not in ("/metrics", "/healthz", "/readyz"):
+                log.info("http.request", status=status, route=route, ms=round(elapsed * 1000, 1))
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    checks = await request.app[READY_CHECK]()
+    ok = all(checks.values())
+    return web.json_response({"status": "ok" if ok else "unavailable", "checks": checks},
+                             status=200 if ok else 503)
+
+
+async def metrics_view(_request: web.Request) -> web.Response:
+    body, content_type = metrics.render()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+def base_app(service: str, ready_check: ReadyCheck, *, max_body: int = 1_048_576,
+             middlewares: tuple = ()) -> web.Application:
+    app = web.Application(client_max_size=max_body, middlewares=[observe, *middlewares])
+    app[SERVICE] = service
+    app[READY_CHECK] = ready_check
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_view)
+    return app

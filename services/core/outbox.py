@@ -1,0 +1,69 @@
+"""Transactional outbox: rows written with the state change, relayed after commit."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+
+import asyncpg
+import structlog
+
+from services.core import metrics
+from services.core.bus import Publisher
+
+log = structlog.get_logger(__name__)
+CHANNEL = "ledgersync_outbox"
+
+
+async def enqueue(conn: asyncpg.Connection, exchange: str, routing_key: str, body: dict, *,
+                  message_id: str | None = None, headers: dict | None = None) -> None:
+    """Write a message to publish once the surrounding transaction commits."""
+    await conn.execute(
+        "INSERT INTO outbox (exchange, routing_key, message_id, body, headers) VALUES ($1,$2,$3,$4,$5)",
+        exchange, routing_key, message_id or body.get("id") or str(uuid.uuid4()), body, headers or {})
+    await conn.execute(f"NOTIFY {CHANNEL}")
+
+
+class OutboxRelay:
+    """Publishes unpublished rows in id order; replicas share the work with SKIP LOCKED."""
+
+    def __init__(self, pool: asyncpg.Pool, publisher: Publisher, batch: int = 200,
+                 poll_s: float = 1.0) -> None:
+        self.pool, self.publisher, self.batch, self.poll_s = pool, publisher, batch, poll_s
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    async def relay_once(self) -> int:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, exchange, routing_key, message_id, body, headers FROM outbox "
+                "WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", self.batch)
+            for row in rows:
+                await self.publisher.publish(row["exchange"], row["routing_key"],
+                                             json.dumps(row["body"]).encode(),
+                                             message_id=row["message_id"], headers=row["headers"])
+                metrics.OUTBOX_PUBLISHED.labels(row["exchange"] or "default").inc()
+            if rows:
+                await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                                   [r["id"] for r in rows])
+        return len(rows)
+
+    async def run(self) -> None:
+        self._listener = await self.pool.acquire()
+        await self._listener.add_listener(CHANNEL, lambda *_: self._wake.set())
+        try:
+            while True:
+                try:
+                    while await self.relay_once() == self.batch:
+                        pass
+                except (asyncpg.PostgresError, OSError, asyncio.TimeoutError) as exc:
+                    log.warning("outbox.relay_failed", error=str(exc))
+                    await asyncio.sleep(self.poll_s)
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+        finally:
+            with contextlib.suppress(Exception):
+                await self._listener.remove_listener(CHANNEL, lambda *_: None)
+            await self.pool.release(self._listener)

@@ -1,0 +1,49 @@
+"""The process's shared resources, opened and closed in pairs (one composition root)."""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import aiohttp
+import asyncpg
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+
+from services.core import bus
+from services.core.db import create_pool
+from services.core.settings import Settings
+from services.providers.base import ProviderAdapter
+from services.providers.registry import build_adapter
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    pool: asyncpg.Pool
+    amqp: AbstractRobustConnection
+    channel: AbstractChannel
+    publisher: bus.Publisher
+    http: aiohttp.ClientSession
+    adapter: ProviderAdapter
+
+    async def ready(self) -> dict[str, bool]:
+        checks = {"database": False, "broker": not self.amqp.is_closed}
+        with contextlib.suppress(Exception):
+            async with self.pool.acquire(timeout=2) as conn:
+                checks["database"] = await conn.fetchval("SELECT 1") == 1
+        return checks
+
+
+@contextlib.asynccontextmanager
+async def open_resources(settings: Settings):
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max)
+        stack.push_async_callback(pool.close)
+        amqp = await bus.connect(settings.amqp_url)
+        stack.push_async_callback(amqp.close)
+        channel = await amqp.channel(publisher_confirms=True)
+        await channel.set_qos(prefetch_count=settings.prefetch)
+        await bus.declare_topology(channel)
+        http = aiohttp.ClientSession(raise_for_status=False)
+        stack.push_async_callback(http.close)
+        adapter = build_adapter(settings, http)
+        yield Resources(settings, pool, amqp, channel, bus.Publisher(channel), http, adapter)

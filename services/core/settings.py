@@ -1,0 +1,76 @@
+"""Settings from the environment (prefix ``LEDGERSYNC_``).
+
+With no settings at all, every process finds the others on localhost with the same
+development secrets, exactly as inside ``ledgersync run``.
+"""
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from functools import cached_property
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults only: `ledgersync run` and the test-suite use them; production
+# deployments must set their own (README, "Running in production").
+DEV_JWT_SECRET = "ledgersync-dev-jwt-secret-change-me-in-production-0123456789"
+DEV_PROVIDER_API_KEY = "ledgersync-dev-provider-api-key"
+DEV_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"ledgersync-dev-webhook-secret-32b").decode()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LEDGERSYNC_", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/ledgersync"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+
+    bind_host: str = "127.0.0.1"
+    api_port: int = 8080
+    webhook_port: int = 8081
+    sandbox_port: int = 8090
+
+    provider: Literal["codat"] = "codat"
+    provider_base_url: str = ""  # empty: the local sandbox on sandbox_port
+    provider_api_key: str = DEV_PROVIDER_API_KEY
+    provider_webhook_secret: str = DEV_WEBHOOK_SECRET
+    provider_max_concurrency: int = Field(default=10, ge=1)  # Codat: 10 per company
+    provider_timeout_s: float = Field(default=30.0, gt=0)
+
+    # Where the sandbox delivers its webhooks; empty: this machine's webhook-receiver.
+    sandbox_webhook_url: str = ""
+    # The sandbox's own public address (used in link URLs); empty: http://127.0.0.1:sandbox_port
+    sandbox_public_url: str = ""
+
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_issuer: str = "ledgersync"
+    jwt_audience: str = "ledgersync-api"
+    token_ttl_s: int = 1800
+
+    sync_interval: timedelta = timedelta(hours=24)
+    stale_push_after: timedelta = timedelta(minutes=5)
+    max_body_bytes: int = 1_048_576
+    webhook_tolerance_s: int = 300
+
+    log_format: Literal["json", "console", "auto"] = "auto"
+    log_level: str = "INFO"
+
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    prefetch: int = 32
+
+    @cached_property
+    def sandbox_url(self) -> str:
+        return (self.sandbox_public_url or f"http://127.0.0.1:{self.sandbox_port}").rstrip("/")
+
+    @cached_property
+    def provider_url(self) -> str:
+        return (self.provider_base_url or self.sandbox_url).rstrip("/")
+
+    @cached_property
+    def webhook_target_url(self) -> str:
+        return self.sandbox_webhook_url or f"http://127.0.0.1:{self.webhook_port}/webhooks/codat"
+
+    def uses_dev_secrets(self) -> bool:
+        return self.jwt_secret == DEV_JWT_SECRET or self.provider_webhook_secret == DEV_WEBHOOK_SECRET

@@ -1,0 +1,77 @@
+"""Composition roots: which components each `ledgersync <service>` runs."""
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+import structlog
+
+from services.api.app import create_app as create_api
+from services.core.bus import Consumer
+from services.core.lifecycle import (Component, ConsumerComponent, HttpComponent, TaskComponent,
+                                     serve)
+from services.core.outbox import OutboxRelay
+from services.core.resources import Resources, open_resources
+from services.core.settings import Settings
+from services.core.topology import COMMANDS, PUSH_WORKER, WEBHOOKS
+from services.push_worker.handlers import command_handlers, event_handlers
+from services.push_worker.commands import make_command_consumer
+from services.push_worker.inbox import make_domain_consumer
+from services.sandbox_provider.app import create_app as create_sandbox
+from services.scheduler import leader, ticks
+from services.webhook_receiver.app import create_app as create_webhook_app
+from services.webhook_receiver.processor import make_webhook_consumer
+
+log = structlog.get_logger(__name__)
+
+
+def api(res: Resources) -> list[Component]:
+    s = res.settings
+    return [HttpComponent("api", create_api(res), s.bind_host, s.api_port)]
+
+
+def webhook_receiver(res: Resources) -> list[Component]:
+    s = res.settings
+    consumer = Consumer(res.channel, res.publisher, WEBHOOKS.name, make_webhook_consumer(res))
+    return [HttpComponent("webhook-receiver", create_webhook_app(res), s.bind_host, s.webhook_port),
+            ConsumerComponent("webhook-processor", consumer)]
+
+
+def push_worker(res: Resources) -> list[Component]:
+    events = Consumer(res.channel, res.publisher, PUSH_WORKER.name,
+                      make_domain_consumer(res.pool, event_handlers(res)))
+    commands = Consumer(res.channel, res.publisher, COMMANDS.name,
+                        make_command_consumer(command_handlers(res)))
+    return [ConsumerComponent("domain-events", events), ConsumerComponent("commands", commands)]
+
+
+def scheduler(res: Resources) -> list[Component]:
+    s = res.settings
+    jobs = [partial(ticks.schedule_syncs, res.pool, s.sync_interval),
+            partial(ticks.expire_sync_runs, res.pool), partial(ticks.purge, res.pool),
+            *ticks.extra_ticks(res)]
+    return [TaskComponent("scheduler", partial(leader.lead, res.pool, jobs))]
+
+
+BUILDERS = {"api": api, "webhook-receiver": webhook_receiver, "push-worker": push_worker,
+            "scheduler": scheduler}
+
+
+async def run_services(settings: Settings, names: list[str], *, sandbox: bool = False,
+                       stop_event: asyncio.Event | None = None) -> None:
+    """Run ``names`` (and the sandbox provider) in this process until SIGTERM or ``stop_event``."""
+    components: list[Component] = []
+    if sandbox:
+        components.append(HttpComponent("sandbox-provider", create_sandbox(settings),
+                                        settings.bind_host, settings.sandbox_port))
+    if not names:
+        await serve(components, stop_event)
+        return
+    async with open_resources(settings) as res:
+        for name in names:
+            components.extend(BUILDERS[name](res))
+        components.append(TaskComponent("outbox-relay", OutboxRelay(res.pool, res.publisher).run))
+        log.info("services.starting", services=names, sandbox=sandbox,
+                 dev_secrets=settings.uses_dev_secrets())
+        await serve(components, stop_event)
+

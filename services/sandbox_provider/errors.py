@@ -1,0 +1,62 @@
+"""Codat's error body (``ErrorMessage``) and the one exception every sandbox view raises."""
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+SERVICE = "PublicApi"
+
+
+def validation_item(item_id: str | None, message: str, validator: str) -> dict:
+    """One entry of ``validation.errors``, as Codat writes it."""
+    return {"itemId": item_id, "message": message, "validatorName": validator}
+
+
+def error_body(status: int, message: str, errors: list[dict] | None = None) -> dict:
+    return {
+        "statusCode": status,
+        "service": SERVICE,
+        "error": message,
+        "correlationId": uuid.uuid4().hex,
+        "validation": {"errors": errors, "warnings": []} if errors else None,
+        "canBeRetried": "Unknown",
+        "detailedErrorCode": 0,
+    }
+
+
+class CodatError(Exception):
+    """Raised when a sandbox request must be answered with Codat's ErrorMessage body."""
+
+    def __init__(self, status: int, message: str, errors: list[dict] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.headers = headers or {}
+
+    def response(self) -> web.Response:
+        return web.json_response(error_body(self.status, self.message, self.errors),
+                                 status=self.status, headers=self.headers)
+
+
+def not_found(what: str, ident: str) -> CodatError:
+    return CodatError(404, f"No {what} was found with ID {ident}")
+
+
+def bad_request(message: str, errors: list[dict] | None = None) -> CodatError:
+    return CodatError(400, message, errors)
+
+
+async def json_object(request: web.Request) -> dict:
+    """The request body as a JSON object, or a 400 that says why not."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise bad_request("The request body is not valid JSON",
+                          [validation_item(None, "The request body is not valid JSON", "JsonParse")])
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object",
+                          [validation_item(None, "Expected a JSON object", "JsonParse")])
+    return body

@@ -1,0 +1,64 @@
+"""POST /webhooks/{provider}: verify on the raw body, store once, queue, answer 2xx fast."""
+from __future__ import annotations
+
+import json
+
+import structlog
+from aiohttp import web
+
+from services.core import metrics
+from services.core.outbox import enqueue
+from services.core.resources import Resources
+from services.core.topology import WEBHOOKS
+from services.providers.base import WebhookVerificationFailed
+
+log = structlog.get_logger(__name__)
+RESOURCES = web.AppKey("resources", Resources)
+# Kinds we act on; other well-formed provider kinds are acknowledged and ignored.
+HANDLED_PREFIXES = ("connection.", "read.completed")
+HANDLED_SUFFIXES = (".write.successful", ".write.unsuccessful")
+KNOWN_IGNORED = ("company.", "client.rateLimit.")
+
+
+def _json(status: int, **body) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+def classify(event_type: str) -> str:
+    if event_type.startswith(HANDLED_PREFIXES) or event_type.endswith(HANDLED_SUFFIXES):
+        return "handled"
+    return "ignored" if event_type.startswith(KNOWN_IGNORED) else "unknown"
+
+
+async def receive(request: web.Request) -> web.Response:
+    res = request.app[RESOURCES]
+    provider = request.match_info["provider"]
+    if provider != res.settings.provider:
+        return _json(404, error={"message": f"No webhook endpoint for provider {provider!r}"})
+    raw = await request.read()
+    try:
+        event = res.adapter.verify_webhook(raw, request.headers, res.settings.provider_webhook_secret)
+    except WebhookVerificationFailed as exc:
+        metrics.WEBHOOKS.labels(provider, "refused").inc()
+        log.warning("webhook.refused", reason=str(exc))
+        return _json(401, error={"message": f"Webhook verification failed: {exc}"})
+    with structlog.contextvars.bound_contextvars(webhook_id=event.id, event_type=event.event_type,
+                                                 company_id=event.company_id):
+        kind = classify(event.event_type)
+        if kind == "unknown":
+            metrics.WEBHOOKS.labels(provider, "unknown").inc()
+            log.warning("webhook.unknown_type")
+            return _json(400, error={"message": f"Unknown webhook event type {event.event_type!r}"})
+        async with res.pool.acquire() as conn, conn.transaction():
+            stored = await conn.fetchval(
+                "INSERT INTO webhook_deliveries (provider, webhook_id, event_type, body, outcome) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
+                provider, event.id, event.event_type, json.loads(raw),
+                None if kind == "handled" else "ignored")
+            if stored and kind == "handled":
+                await enqueue(conn, "", WEBHOOKS.name, {"provider": provider, "webhook_id": event.id},
+                              message_id=f"{provider}:{event.id}")
+        outcome = "duplicate" if not stored else ("accepted" if kind == "handled" else "ignored")
+        metrics.WEBHOOKS.labels(provider, outcome).inc()
+        log.info("webhook.received", outcome=outcome)
+        return _json(200, status=outcome)

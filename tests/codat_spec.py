@@ -1,0 +1,275 @@
+"""Validation harness: do a request or response match Codat's published OpenAPI files?
+
+``validate_request(method, path, body)`` and ``validate_response(method, path, status, body)``
+take a concrete path (``/companies/abc/data/invoices``), find its operation in the spec file
+that is current for it (``reference/codat/README.md``), validate the JSON body against that
+operation's ``application/json`` schema, and return a :class:`Checked` naming the spec and
+template used. A mismatch raises ``AssertionError`` listing every error with its JSON path.
+
+Spec quirks handled while loading (README "Using them for validation"):
+- ``nullable: true`` (OpenAPI 3.0) is rewritten to ``anyOf: [schema, {type: "null"}]``; the
+  ``$ref`` pointers that ran through a rewritten node get ``/anyOf/0`` inserted (several do,
+  e.g. ``#/components/schemas/Bill/allOf/0/properties/withholdingTax/items``);
+- each document is registered whole under one URI, so ``definitions`` and percent-encoded
+  ``paths`` pointers resolve (``referencing`` percent-decodes).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import unquote
+
+import yaml
+from jsonschema.exceptions import ValidationError
+from openapi_schema_validator import OAS31Validator, oas31_format_checker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SPEC_DIR = Path(os.environ.get("LEDGERSYNC_CODAT_SPEC_DIR")
+                or Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "codat")
+FILES = {
+    "platform": "Codat-Platform.json",
+    "payables": "Codat-Sync-Payables-v1.json",
+    "commerce": "Codat-Sync-Commerce-v1.json",
+    "lending": "Codat-Lending.yaml",
+    "accounting2023": "Codat-Accounting-2023-04-26.json",
+}
+# Where each data type's current schema lives (README "What each file covers").
+LIST_SPEC = {"accounts": "payables", "taxRates": "payables", "bills": "payables",
+             "suppliers": "payables", "billPayments": "payables", "billCreditNotes": "payables",
+             "invoices": "lending", "customers": "lending", "creditNotes": "lending",
+             "payments": "lending", "items": "accounting2023"}
+PUSH_SPEC = {"bills": "payables", "suppliers": "payables", "billPayments": "payables",
+             "billCreditNotes": "payables", "accounts": "payables", "invoices": "commerce",
+             "customers": "commerce", "creditNotes": "commerce", "payments": "commerce",
+             "items": "accounting2023"}
+FALLBACK_ORDER = ("platform", "payables", "commerce", "lending", "accounting2023")
+_SKIP = ("example", "examples")  # example values are data, not schemas
+
+
+class Checked(NamedTuple):
+    spec: str
+    method: str
+    template: str
+    status: int | None  # None for a request
+
+
+# ---- loading and quirk fixes ---------------------------------------------------------------
+
+def _rewrite_nullable(node: Any, parent_key: str = "") -> Any:
+    if isinstance(node, list):
+        return [_rewrite_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    fixed = {key: value if key in _SKIP and parent_key != "properties"
+             else _rewrite_nullable(value, key) for key, value in node.items()}
+    nullable = fixed.pop("nullable", None)
+    if nullable is True and parent_key != "properties":
+        return {"anyOf": [fixed, {"type": "null"}]}
+    if nullable is not None and not isinstance(nullable, bool):
+        fixed["nullable"] = nullable  # a property named "nullable", not the keyword
+    return fixed
+
+
+def _fix_pointer(original: dict, ref: str) -> str:
+    """Inserts ``anyOf/0`` after every node of ``ref``'s path that was nullable."""
+    if not ref.startswith("#/"):
+        return ref
+    tokens, node, out = ref[2:].split("/"), original, []
+    for index, raw in enumerate(tokens):
+        key = unquote(raw).replace("~1", "/").replace("~0", "~")
+        node = node[int(key)] if isinstance(node, list) else node[key]
+        out.append(raw)
+        if isinstance(node, dict) and node.get("nullable") is True and index < len(tokens) - 1:
+            out.append("anyOf/0")
+    return "#/" + "/".join(out)
+
+
+def _fix_refs(node: Any, original: dict) -> None:
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            node["$ref"] = _fix_pointer(original, node["$ref"])
+        for value in node.values():
+            _fix_refs(value, original)
+    elif isinstance(node, list):
+        for item in node:
+            _fix_refs(item, original)
+
+
+def _parse(path: Path) -> dict:
+    if path.suffix == ".yaml":
+        return yaml.load(path.read_bytes(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return json.loads(path.read_bytes())
+
+
+@functools.lru_cache(maxsize=None)
+def load(name: str) -> dict:
+    """The spec named ``name`` (a key of ``FILES``) with the quirks fixed; cached on disk."""
+    path = SPEC_DIR / FILES[name]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"ledgersync-codat-{os.getuid()}-{name}-{digest}-v1.json"
+    if cache.exists():
+        return json.loads(cache.read_bytes())
+    original = _parse(path)
+    fixed = _rewrite_nullable(original)
+    _fix_refs(fixed, original)
+    partial = cache.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(fixed))
+    partial.replace(cache)
+    return fixed
+
+
+def _uri(name: str) -> str:
+    return f"urn:codat:{name}"
+
+
+@functools.lru_cache(maxsize=None)
+def _registry(name: str) -> Registry:
+    resource = Resource.from_contents(load(name), default_specification=DRAFT202012)
+    return Registry().with_resource(_uri(name), resource)
+
+
+@functools.lru_cache(maxsize=None)
+def _validator(name: str, pointer: str) -> OAS31Validator:
+    return OAS31Validator({"$ref": f"{_uri(name)}#{pointer}"}, registry=_registry(name),
+                          format_checker=oas31_format_checker)
+
+
+# ---- finding the operation -----------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _templates(name: str) -> list[tuple[re.Pattern, str]]:
+    """Path templates, most literal segments first, as full-match patterns."""
+    def literal_count(template: str) -> int:
+        return sum(1 for part in template.split("/") if part and not part.startswith("{"))
+    ordered = sorted(load(name)["paths"], key=literal_count, reverse=True)
+    return [(re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(t)) + "$"), t)
+            for t in ordered]
+
+
+def _spec_order(path: str) -> list[str]:
+    preferred = None
+    if match := re.fullmatch(r"/companies/[^/]+/data/(\w+)(/[^/]+)?", path):
+        preferred = LIST_SPEC.get(match.group(1))
+    elif match := re.fullmatch(r"/companies/[^/]+/connections/[^/]+/push/(\w+)(/.*)?", path):
+        preferred = PUSH_SPEC.get(match.group(1))
+    return ([preferred] if preferred else []) + [n for n in FALLBACK_ORDER if n != preferred]
+
+
+def find_operation(method: str, path: str) -> tuple[str, str, dict]:
+    """(spec name, template, operation) for a concrete path; AssertionError if none."""
+    method = method.lower()
+    for name in _spec_order(path.split("?")[0]):
+        for pattern, template in _templates(name):
+            if pattern.match(path.split("?")[0]):
+                operation = load(name)["paths"][template].get(method)
+                if operation is not None:
+                    return name, template, operation
+    raise AssertionError(f"{method.upper()} {path} is in none of the Codat specs")
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _deref(name: str, pointer: str) -> tuple[str, dict]:
+    """Follows a local ``$ref`` chain (responses and request bodies may be references)."""
+    node = _walk(load(name), pointer)
+    while isinstance(node, dict) and "$ref" in node:
+        pointer = node["$ref"][1:]
+        node = _walk(load(name), pointer)
+    return pointer, node
+
+
+def _walk(document: dict, pointer: str) -> Any:
+    node: Any = document
+    for raw in pointer.lstrip("/").split("/"):
+        key = unquote(raw).replace("~1", "/").replace("~0", "~")
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    return node
+
+
+# ---- validating ----------------------------------------------------------------------------
+
+def _describe(error: ValidationError) -> list[str]:
+    lines = [f"{error.json_path}: {error.message}"]
+    for sub in sorted(error.context or [], key=lambda e: e.relative_schema_path[0])[:6]:
+        lines.append(f"    ({sub.json_path}: {sub.message})")
+    return lines
+
+
+def _check(name: str, pointer: str, body: Any, what: str) -> None:
+    errors = sorted(_validator(name, pointer).iter_errors(body), key=lambda e: e.json_path)
+    if errors:
+        lines = [line for error in errors for line in _describe(error)]
+        raise AssertionError(f"{what} does not match {FILES[name]}:\n  " + "\n  ".join(lines))
+
+
+def _content_pointer(name: str, pointer: str, node: dict, what: str) -> str | None:
+    content = node.get("content")
+    if not content:
+        return None
+    assert "application/json" in content, f"{what}: no application/json in {list(content)}"
+    return f"{pointer}/content/application~1json/schema"
+
+
+def validate_request(method: str, path: str, body: Any = None,
+                     query: dict[str, Any] | None = None) -> Checked:
+    """Validates a request's JSON body (and query parameters, when given)."""
+    name, template, operation = find_operation(method, path)
+    what = f"request {method.upper()} {path}"
+    base = f"/paths/{_escape(template)}/{method.lower()}"
+    if "requestBody" in operation:
+        pointer, node = _deref(name, base + "/requestBody")
+        schema = _content_pointer(name, pointer, node, what)
+        if body is None:
+            assert not node.get("required"), f"{what}: the body is required"
+        elif schema:
+            _check(name, schema, body, what)
+    else:
+        assert body is None, f"{what}: the operation takes no body"
+    if query:
+        _check_query(name, template, method.lower(), query, what)
+    return Checked(name, method.upper(), template, None)
+
+
+def _check_query(name: str, template: str, method: str, query: dict[str, Any], what: str) -> None:
+    item = load(name)["paths"][template]
+    declared = {}
+    for index, param in enumerate(item.get("parameters", []) + item[method].get("parameters", [])):
+        where = "" if index < len(item.get("parameters", [])) else f"/{method}"
+        pointer, node = _deref(name, f"/paths/{_escape(template)}{where}/parameters/"
+                               f"{index if not where else index - len(item.get('parameters', []))}")
+        if node.get("in") == "query":
+            declared[node["name"]] = (pointer + "/schema", node)
+    for key, value in query.items():
+        assert key in declared, f"{what}: query parameter {key!r} is not in the spec"
+        pointer, node = declared[key]
+        schema_type = _walk(load(name), pointer).get("type")
+        typed = int(value) if schema_type == "integer" else value
+        _check(name, pointer, typed, f"{what} query {key}")
+
+
+def validate_response(method: str, path: str, status: int, body: Any) -> Checked:
+    """Validates a response's JSON body against the schema of its documented status."""
+    name, template, operation = find_operation(method, path)
+    what = f"response {status} to {method.upper()} {path}"
+    responses = operation.get("responses", {})
+    key = str(status) if str(status) in responses else f"{str(status)[0]}XX"
+    assert key in responses or "default" in responses, \
+        f"{what}: status {status} is not documented ({sorted(responses)})"
+    key = key if key in responses else "default"
+    base = f"/paths/{_escape(template)}/{method.lower()}/responses/{key}"
+    pointer, node = _deref(name, base)
+    schema = _content_pointer(name, pointer, node, what)
+    if schema is None:
+        assert body in (None, b"", ""), f"{what}: the spec documents no body, got {body!r:.200}"
+    else:
+        _check(name, schema, body, what)
+    return Checked(name, method.upper(), template, status)

@@ -1,0 +1,68 @@
+"""Fixtures: every run gets its own database and RabbitMQ vhost; `system` is a running
+`ledgersync run` (api, webhook-receiver, push-worker, scheduler, sandbox) on free ports."""
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from tests.support import client
+from tests.support.infra import TestInfra
+from tests.support.system import RunningSystem
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:  # one event loop for the whole run, shared with session fixtures
+        if item.get_closest_marker("asyncio") is None and getattr(item.function, "__code__", None) \
+                and item.function.__code__.co_flags & 0x80:
+            item.add_marker(pytest.mark.asyncio(loop_scope="session"))
+
+
+@pytest.fixture(scope="session")
+def infra():
+    created = TestInfra()
+    created.create()
+    yield created
+    created.destroy()
+
+
+@pytest.fixture(scope="session")
+def system(infra):
+    running = RunningSystem(infra)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def partner(system) -> dict:
+    return system.create_partner("Acme Platform")
+
+
+@pytest.fixture(scope="session")
+def other_partner(system) -> dict:
+    return system.create_partner("Other Platform")
+
+
+@pytest.fixture(scope="session")
+def access_token(system, partner) -> str:
+    return client.token(system.api_url, partner)
+
+
+def _register_entity(system, partner, token, name) -> str:
+    entity_id = str(uuid.uuid4())
+    client.publish(system.settings.amqp_url, client.cloud_event(
+        "entity.created", client.entity_data(entity_id, partner["partner_id"], name), entity_id))
+    headers = {"Authorization": f"Bearer {token}", "X-Monite-Version": client.VERSION,
+               "X-Monite-Entity-Id": entity_id}
+    client.wait_for(lambda: httpx.get(f"{system.api_url}/v1/accounting_connections",
+                                      headers=headers).status_code == 200,
+                    what=f"entity {entity_id} to be registered")
+    return entity_id
+
+
+@pytest.fixture
+def new_entity(system, partner, access_token):
+    """A factory: registers an entity of `partner` through entity.created and waits for it."""
+    return lambda name="Bäckerei Müller GmbH": _register_entity(system, partner, access_token, name)

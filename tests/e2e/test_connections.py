@@ -1,0 +1,129 @@
+"""Issue 2, driven as a partner would: the official SDK against a running ledgersync."""
+from __future__ import annotations
+
+import concurrent.futures
+import re
+
+import httpx
+import pytest
+from monite.core.api_error import ApiError
+
+from tests.support import client
+
+
+def consent(connection_url: str, platform: str = "Xero") -> httpx.Response:
+    """Submit the consent page's form the way a browser without JavaScript would."""
+    page = httpx.get(connection_url)
+    assert page.status_code == 200, page.text
+    assert 'name="platform"' in page.text and "Allow access" in page.text
+    action = re.search(r'<form[^>]*action="([^"]*)"', page.text)
+    target = httpx.URL(connection_url).join(action.group(1)) if action and action.group(1) else connection_url
+    return httpx.post(str(target), data={"platform": platform}, follow_redirects=True)
+
+
+def sandbox_company(system, entity_id: str) -> dict:
+    companies = httpx.get(f"{system.sandbox_url}/admin/companies").json()
+    return next(c for c in companies if (c.get("tags") or {}).get("entity_id") == entity_id)
+
+
+def wait_status(sdk, connection_id: str, status: str):
+    return client.wait_for(lambda: (c := sdk.accounting.connections.get_by_id(connection_id)).status == status
+                           and c, what=f"connection {connection_id} to be {status}")
+
+
+def test_connect_disconnect_and_reconnect(system, access_token, new_entity):
+    entity = new_entity()
+    sdk = client.sdk(system.api_url, access_token, entity)
+    assert sdk.accounting.connections.get().data == []
+
+    created = sdk.accounting.connections.create()
+    assert created.status == "pending_auth" and created.platform is None and created.last_pull is None
+    assert created.connection_url.startswith(system.sandbox_url)
+
+    with pytest.raises(ApiError) as second:
+        sdk.accounting.connections.create()
+    assert second.value.status_code == 409 and created.id in second.value.body["error"]["message"]
+
+    assert consent(created.connection_url, "Xero").status_code == 200
+    connected = wait_status(sdk, created.id, "connected")
+    assert connected.platform == "xero"
+    assert connected.business_info is not None and connected.business_info.name
+    assert [c.id for c in sdk.accounting.connections.get().data] == [created.id]
+
+    with pytest.raises(ApiError) as while_connected:
+        sdk.accounting.connections.create()
+    assert while_connected.value.status_code == 409
+
+    disconnected = sdk.accounting.connections.disconnect_by_id(created.id)
+    assert disconnected.status == "disconnected"
+    company = sandbox_company(system, entity)
+    assert [x["status"] for x in company["connections"]] == ["Unlinked"]
+
+    again = sdk.accounting.connections.create()
+    assert again.status == "pending_auth" and again.id != created.id
+    assert {c.id for c in sdk.accounting.connections.get().data} == {created.id, again.id}
+
+
+def test_preselected_platform_links_that_platform(system, access_token, new_entity):
+    entity = new_entity()
+    resp = httpx.post(f"{system.api_url}/v1/accounting_connections", json={"platform": "quickbooks_online"},
+                      headers={"Authorization": f"Bearer {access_token}",
+                               "X-Monite-Version": client.VERSION, "X-Monite-Entity-Id": entity})
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    page = httpx.get(body["connection_url"]).text
+    assert re.search(r'<option[^>]*selected[^>]*>\s*QuickBooks Online\s*<', page)
+    consent(body["connection_url"], "QuickBooks Online")
+    sdk = client.sdk(system.api_url, access_token, entity)
+    assert wait_status(sdk, body["id"], "connected").platform == "quickbooks_online"
+
+
+def test_deauthorized_in_the_accounting_system(system, access_token, new_entity):
+    entity = new_entity("Deauth GmbH")
+    sdk = client.sdk(system.api_url, access_token, entity)
+    created = sdk.accounting.connections.create()
+    consent(created.connection_url)
+    wait_status(sdk, created.id, "connected")
+    company = sandbox_company(system, entity)
+    assert httpx.post(f"{system.sandbox_url}/admin/companies/{company['id']}/deauthorize").status_code < 300
+    assert wait_status(sdk, created.id, "deauthorized").platform == "xero"
+    assert sdk.accounting.connections.create().status == "pending_auth"  # the slot is free again
+
+
+def test_concurrent_creates_give_exactly_one_connection(system, access_token, new_entity):
+    entity = new_entity("Race Ltd")
+    headers = {"Authorization": f"Bearer {access_token}", "X-Monite-Version": client.VERSION,
+               "X-Monite-Entity-Id": entity}
+
+    def create(_):
+        return httpx.post(f"{system.api_url}/v1/accounting_connections", headers=headers, timeout=30)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        statuses = sorted(r.status_code for r in pool.map(create, range(8)))
+    assert statuses == [201] + [409] * 7
+    listed = httpx.get(f"{system.api_url}/v1/accounting_connections", headers=headers).json()["data"]
+    assert len(listed) == 1
+
+
+def test_sync_needs_a_connected_connection(system, access_token, new_entity):
+    sdk = client.sdk(system.api_url, access_token, new_entity("Sync AG"))
+    created = sdk.accounting.connections.create()
+    with pytest.raises(ApiError) as pending:
+        sdk.accounting.connections.sync_by_id(created.id)
+    assert pending.value.status_code == 409 and "pending_auth" in pending.value.body["error"]["message"]
+    consent(created.connection_url)
+    wait_status(sdk, created.id, "connected")
+    assert sdk.accounting.connections.sync_by_id(created.id).message
+
+
+def test_other_partners_entity_is_not_found(system, other_partner, access_token, new_entity):
+    entity = new_entity("Mine GmbH")
+    mine = client.sdk(system.api_url, access_token, entity)
+    created = mine.accounting.connections.create()
+    theirs = client.sdk(system.api_url, client.token(system.api_url, other_partner), entity)
+    for call in (theirs.accounting.connections.get, theirs.accounting.connections.create,
+                 lambda: theirs.accounting.connections.get_by_id(created.id)):
+        with pytest.raises(ApiError) as refused:
+            call()
+        assert refused.value.status_code == 404
+        assert "Entity not found" in refused.value.body["error"]["message"]

@@ -1,0 +1,43 @@
+"""The consent page clicked through in Debian's headless Chromium, driven by Playwright."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from tests.support import client
+from tests.support.system import LOG_DIR
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.mark.browser
+def test_consent_page_in_chromium(system, access_token, new_entity, browser):
+    entity = new_entity("Browser Bistro SARL")
+    sdk = client.sdk(system.api_url, access_token, entity)
+    created = sdk.accounting.connections.create()
+
+    page = browser.new_page()
+    page.goto(created.connection_url)
+    assert "Browser Bistro SARL" in page.content()
+    page.select_option("select[name=platform]", "QuickBooks Online Sandbox")
+    page.get_by_role("button", name="Allow access").click()
+    page.wait_for_load_state()
+    assert "Access allowed" in page.content()
+    page.screenshot(path=str(LOG_DIR / "consent-allowed.png"))
+
+    connected = client.wait_for(
+        lambda: (c := sdk.accounting.connections.get_by_id(created.id)).status == "connected" and c,
+        what="the connection to be connected")
+    assert connected.platform == "quickbooks_online_sandbox"

@@ -1,0 +1,130 @@
+"""Events in and webhooks in: bad input is parked or refused with its reason, nothing twice."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from tests.support import client
+from tests.support.broker import drain
+
+DLQ = "ledgersync.push-worker.dlq"
+
+
+def db(system, sql: str, *args):
+    async def go():
+        conn = await asyncpg.connect(system.settings.database_url)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+    return asyncio.run(go())
+
+
+def dead_letters_mentioning(system, needle: str, count: int = 1, timeout: float = 15.0) -> list[dict]:
+    found: list[dict] = []
+
+    def check():
+        found.extend(h for body, h in drain(system.settings.amqp_url, DLQ) if needle.encode() in body)
+        return len(found) >= count
+    client.wait_for(check, timeout=timeout, every=0.3, what=f"{count} dead letters containing {needle}")
+    return found
+
+
+def test_malformed_and_unknown_events_are_dead_lettered_and_consumer_goes_on(system, partner, access_token):
+    marker = uuid.uuid4().hex
+    entity = str(uuid.uuid4())
+    client.publish(system.settings.amqp_url,
+                   ("entity.created", f'{{"broken json {marker}'.encode()),
+                   client.cloud_event("entity.exploded", {"marker": marker}, entity),
+                   client.cloud_event("entity.created", {"id": entity, "marker": marker}, entity),
+                   client.cloud_event("entity.created", client.entity_data(
+                       entity, str(uuid.uuid4()), f"No Partner {marker}"), entity))
+    reasons = [h["x-ledgersync-reason"] for h in dead_letters_mentioning(system, marker, count=4)]
+    assert len(reasons) == 4
+    text = " | ".join(reasons)
+    assert "not valid JSON" in text or "JSON" in text
+    assert "entity.exploded" in text
+    assert "partner_id" in text or "name" in text          # missing required fields are named
+    assert "unknown partner" in text
+    # the consumer keeps going: a good event after the bad ones is applied
+    good = str(uuid.uuid4())
+    client.publish(system.settings.amqp_url, client.cloud_event(
+        "entity.created", client.entity_data(good, partner["partner_id"]), good))
+    client.wait_for(lambda: db(system, "SELECT 1 FROM entities WHERE id = $1", uuid.UUID(good)),
+                    what="the good entity")
+
+
+def test_duplicate_and_stale_entity_events_change_nothing(system, partner):
+    entity = str(uuid.uuid4())
+    event = client.cloud_event("entity.created", client.entity_data(entity, partner["partner_id"], "First"), entity)
+    client.publish(system.settings.amqp_url, event, event)
+    client.wait_for(lambda: db(system, "SELECT 1 FROM entities WHERE id = $1", uuid.UUID(entity)))
+    older = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    client.publish(system.settings.amqp_url, client.cloud_event(
+        "entity.updated", client.entity_data(entity, partner["partner_id"], "Stale", updated_at=older), entity))
+    newer = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
+    client.publish(system.settings.amqp_url, client.cloud_event(
+        "entity.updated", client.entity_data(entity, partner["partner_id"], "Newer", updated_at=newer), entity))
+    client.wait_for(lambda: db(system, "SELECT name FROM entities WHERE id = $1", uuid.UUID(entity))[0]["name"]
+                    == "Newer", what="the newer update")
+    seen = db(system, "SELECT count(*) AS n FROM inbox WHERE message_id = $1", event["id"])[0]["n"]
+    assert seen == 1
+
+
+def _signed(system, body: dict, *, msg_id: str | None = None, at: datetime | None = None,
+            secret: str | None = None) -> tuple[bytes, dict]:
+    raw = json.dumps(body)
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    at = at or datetime.now(UTC)
+    signature = Webhook(secret or system.settings.provider_webhook_secret).sign(msg_id, at, raw)
+    return raw.encode(), {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
+                          "webhook-signature": signature, "content-type": "application/json"}
+
+
+def _read_completed(company_id: str) -> dict:
+    return {"id": str(uuid.uuid4()), "eventType": "read.completed",
+            "generatedDate": datetime.now(UTC).isoformat(),
+            "payload": {"referenceCompany": {"id": company_id, "name": "x"},
+                        "modifiedFromDate": datetime.now(UTC).isoformat(), "dataTypes": []}}
+
+
+def test_forged_stale_and_replayed_webhooks(system):
+    url = f"{system.webhook_url}/webhooks/codat"
+    before = db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"]
+    body = _read_completed(str(uuid.uuid4()))
+    raw, headers = _signed(system, body, secret="whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=")
+    assert httpx.post(url, content=raw, headers=headers).status_code == 401
+    raw, headers = _signed(system, body, at=datetime.now(UTC) - timedelta(minutes=6))
+    assert httpx.post(url, content=raw, headers=headers).status_code == 401
+    raw, headers = _signed(system, body)
+    tampered = raw.replace(b"read.completed", b"read.completes")
+    assert httpx.post(url, content=tampered, headers=headers).status_code == 401
+    assert httpx.post(url, content=raw, headers={k: v for k, v in headers.items()
+                                                 if k != "webhook-signature"}).status_code == 401
+    assert db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"] == before
+
+    first = httpx.post(url, content=raw, headers=headers)
+    replays = [httpx.post(url, content=raw, headers=headers) for _ in range(3)]
+    assert first.status_code == 200 and first.json()["status"] == "accepted"
+    assert all(r.status_code == 200 and r.json()["status"] == "duplicate" for r in replays)
+    assert db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"] == before + 1
+
+
+def test_unknown_webhooks_are_refused_without_side_effects(system):
+    before = db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"]
+    raw, headers = _signed(system, {"id": str(uuid.uuid4()), "eventType": "something.odd",
+                                    "generatedDate": datetime.now(UTC).isoformat(), "payload": {}})
+    resp = httpx.post(f"{system.webhook_url}/webhooks/codat", content=raw, headers=headers)
+    assert resp.status_code == 400 and "something.odd" in resp.json()["error"]["message"]
+    assert httpx.post(f"{system.webhook_url}/webhooks/railz", content=raw, headers=headers).status_code == 404
+    raw, headers = _signed(system, {"not": "an envelope"})
+    assert httpx.post(f"{system.webhook_url}/webhooks/codat", content=raw, headers=headers).status_code == 400
+    time.sleep(0.2)
+    assert db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"] == before

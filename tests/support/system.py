@@ -1,0 +1,97 @@
+"""A running ledgersync (`ledgersync run` in a subprocess) that tests drive from outside."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from services.core.settings import Settings
+from tests.support.infra import TestInfra, free_port
+
+LOG_DIR = Path(__file__).resolve().parents[1] / ".logs"
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 120) -> str:
+    done = subprocess.run([sys.executable, "-m", "services.cli", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise AssertionError(f"ledgersync {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout
+
+
+@dataclass
+class RunningSystem:
+    infra: TestInfra
+    env: dict[str, str] = field(default_factory=dict)
+    proc: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(**{k.removeprefix("LEDGERSYNC_").lower(): v for k, v in self.env.items()
+                           if k.startswith("LEDGERSYNC_")})
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['LEDGERSYNC_API_PORT']}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['LEDGERSYNC_WEBHOOK_PORT']}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['LEDGERSYNC_SANDBOX_PORT']}"
+
+    def start(self, **extra: str) -> None:
+        ports = {"api_port": free_port(), "webhook_port": free_port(), "sandbox_port": free_port()}
+        self.env = {**self.infra.env(**ports), "LEDGERSYNC_LOG_FORMAT": "json",
+                    "LEDGERSYNC_LOG_LEVEL": "DEBUG", **extra}
+        LOG_DIR.mkdir(exist_ok=True)
+        self.log_path = LOG_DIR / f"system-{self.infra.vhost}.log"
+        log = self.log_path.open("w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run"],
+                                     env={**os.environ, **self.env}, stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        for url in (self.sandbox_url, self.api_url, self.webhook_url):
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"ledgersync run exited early; see {self.log_path}:\n"
+                                       + self.log_path.read_text()[-4000:])
+                try:
+                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{url} did not become ready; see {self.log_path}")
+                time.sleep(0.2)
+
+    def stop(self) -> int | None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else None
+
+    def log_lines(self) -> list[dict]:
+        lines = []
+        for raw in self.log_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(raw))
+            except ValueError:
+                continue
+        return lines
+
+    def create_partner(self, name: str = "Acme Platform") -> dict:
+        return json.loads(cli(self.env, "partner", "create", "--name", name, "--json"))
