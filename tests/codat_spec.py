@@ -50,7 +50,8 @@ PUSH_SPEC = {"bills": "payables", "suppliers": "payables", "billPayments": "paya
              "customers": "commerce", "creditNotes": "commerce", "payments": "commerce",
              "items": "accounting2023"}
 FALLBACK_ORDER = ("platform", "payables", "commerce", "lending", "accounting2023")
-_SKIP = ("example", "examples")  # example values are data, not schemas
+_DATA = ("example", "examples", "default", "enum", "const")  # values, not schemas
+_MAPS = ("properties", "patternProperties", "definitions", "$defs", "schemas", "dependentSchemas")
 
 
 class Checked(NamedTuple):
@@ -62,18 +63,19 @@ class Checked(NamedTuple):
 
 # ---- loading and quirk fixes ---------------------------------------------------------------
 
-def _rewrite_nullable(node: Any, parent_key: str = "") -> Any:
+def _rewrite_nullable(node: Any, schema_map: bool = False) -> Any:
+    """``{..., nullable: true}`` → ``{anyOf: [{...}, {type: "null"}]}``, everywhere but in
+    example values; ``schema_map`` marks a name → schema map (``properties`` and the like)."""
     if isinstance(node, list):
         return [_rewrite_nullable(item) for item in node]
     if not isinstance(node, dict):
         return node
-    fixed = {key: value if key in _SKIP and parent_key != "properties"
-             else _rewrite_nullable(value, key) for key, value in node.items()}
-    nullable = fixed.pop("nullable", None)
-    if nullable is True and parent_key != "properties":
+    if schema_map:
+        return {key: _rewrite_nullable(value) for key, value in node.items()}
+    fixed = {key: value if key in _DATA else _rewrite_nullable(value, key in _MAPS)
+             for key, value in node.items()}
+    if fixed.pop("nullable", None) is True:
         return {"anyOf": [fixed, {"type": "null"}]}
-    if nullable is not None and not isinstance(nullable, bool):
-        fixed["nullable"] = nullable  # a property named "nullable", not the keyword
     return fixed
 
 
@@ -112,8 +114,9 @@ def _parse(path: Path) -> dict:
 def load(name: str) -> dict:
     """The spec named ``name`` (a key of ``FILES``) with the quirks fixed; cached on disk."""
     path = SPEC_DIR / FILES[name]
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    cache = Path(tempfile.gettempdir()) / f"ledgersync-codat-{os.getuid()}-{name}-{digest}-v1.json"
+    # keyed by the spec file and by this module, whose quirk fixes shape the cached result
+    digest = hashlib.sha256(path.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:16]
+    cache = Path(tempfile.gettempdir()) / f"ledgersync-codat-{os.getuid()}-{name}-{digest}.json"
     if cache.exists():
         return json.loads(cache.read_bytes())
     original = _parse(path)
@@ -211,7 +214,7 @@ def _check(name: str, pointer: str, body: Any, what: str) -> None:
         raise AssertionError(f"{what} does not match {FILES[name]}:\n  " + "\n  ".join(lines))
 
 
-def _content_pointer(name: str, pointer: str, node: dict, what: str) -> str | None:
+def _content_pointer(pointer: str, node: dict, what: str) -> str | None:
     content = node.get("content")
     if not content:
         return None
@@ -227,7 +230,7 @@ def validate_request(method: str, path: str, body: Any = None,
     base = f"/paths/{_escape(template)}/{method.lower()}"
     if "requestBody" in operation:
         pointer, node = _deref(name, base + "/requestBody")
-        schema = _content_pointer(name, pointer, node, what)
+        schema = _content_pointer(pointer, node, what)
         if body is None:
             assert not node.get("required"), f"{what}: the body is required"
         elif schema:
@@ -239,21 +242,28 @@ def validate_request(method: str, path: str, body: Any = None,
     return Checked(name, method.upper(), template, None)
 
 
+def _query_parameters(name: str, template: str, method: str) -> dict[str, str]:
+    """Query parameter name → pointer to its schema (operation-level ones win)."""
+    base, item = f"/paths/{_escape(template)}", load(name)["paths"][template]
+    found = {}
+    for prefix, params in ((base, item.get("parameters", [])),
+                           (f"{base}/{method}", item[method].get("parameters", []))):
+        for index in range(len(params)):
+            pointer, node = _deref(name, f"{prefix}/parameters/{index}")
+            if node.get("in") == "query":
+                found[node["name"]] = f"{pointer}/schema"
+    return found
+
+
 def _check_query(name: str, template: str, method: str, query: dict[str, Any], what: str) -> None:
-    item = load(name)["paths"][template]
-    declared = {}
-    for index, param in enumerate(item.get("parameters", []) + item[method].get("parameters", [])):
-        where = "" if index < len(item.get("parameters", [])) else f"/{method}"
-        pointer, node = _deref(name, f"/paths/{_escape(template)}{where}/parameters/"
-                               f"{index if not where else index - len(item.get('parameters', []))}")
-        if node.get("in") == "query":
-            declared[node["name"]] = (pointer + "/schema", node)
+    declared = _query_parameters(name, template, method)
     for key, value in query.items():
         assert key in declared, f"{what}: query parameter {key!r} is not in the spec"
-        pointer, node = declared[key]
-        schema_type = _walk(load(name), pointer).get("type")
-        typed = int(value) if schema_type == "integer" else value
-        _check(name, pointer, typed, f"{what} query {key}")
+        text = str(value)
+        candidates = [text] + ([int(text)] if re.fullmatch(r"-?\d+", text) else [])
+        validator = _validator(name, declared[key])
+        if not any(validator.is_valid(candidate) for candidate in candidates):
+            _check(name, declared[key], candidates[-1], f"{what} query {key}")
 
 
 def validate_response(method: str, path: str, status: int, body: Any) -> Checked:
@@ -267,7 +277,7 @@ def validate_response(method: str, path: str, status: int, body: Any) -> Checked
     key = key if key in responses else "default"
     base = f"/paths/{_escape(template)}/{method.lower()}/responses/{key}"
     pointer, node = _deref(name, base)
-    schema = _content_pointer(name, pointer, node, what)
+    schema = _content_pointer(pointer, node, what)
     if schema is None:
         assert body in (None, b"", ""), f"{what}: the spec documents no body, got {body!r:.200}"
     else:
