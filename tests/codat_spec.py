@@ -23,7 +23,7 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 from jsonschema.exceptions import ValidationError
@@ -85,8 +85,7 @@ def _fix_pointer(original: dict, ref: str) -> str:
         return ref
     tokens, node, out = ref[2:].split("/"), original, []
     for index, raw in enumerate(tokens):
-        key = unquote(raw).replace("~1", "/").replace("~0", "~")
-        node = node[int(key)] if isinstance(node, list) else node[key]
+        node = _step(node, raw)
         out.append(raw)
         if isinstance(node, dict) and node.get("nullable") is True and index < len(tokens) - 1:
             out.append("anyOf/0")
@@ -114,6 +113,7 @@ def _parse(path: Path) -> dict:
 def load(name: str) -> dict:
     """The spec named ``name`` (a key of ``FILES``) with the quirks fixed; cached on disk."""
     path = SPEC_DIR / FILES[name]
+    assert path.exists(), f"{path} is missing: set LEDGERSYNC_CODAT_SPEC_DIR to reference/codat"
     # keyed by the spec file and by this module, whose quirk fixes shape the cached result
     digest = hashlib.sha256(path.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:16]
     cache = Path(tempfile.gettempdir()) / f"ledgersync-codat-{os.getuid()}-{name}-{digest}.json"
@@ -152,7 +152,7 @@ def _templates(name: str) -> list[tuple[re.Pattern, str]]:
     def literal_count(template: str) -> int:
         return sum(1 for part in template.split("/") if part and not part.startswith("{"))
     ordered = sorted(load(name)["paths"], key=literal_count, reverse=True)
-    return [(re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(t)) + "$"), t)
+    return [(re.compile(re.sub(r"\\\{[^/]+?\\\}", "([^/]+)", re.escape(t)) + "$"), t)
             for t in ordered]
 
 
@@ -165,15 +165,14 @@ def _spec_order(path: str) -> list[str]:
     return ([preferred] if preferred else []) + [n for n in FALLBACK_ORDER if n != preferred]
 
 
-def find_operation(method: str, path: str) -> tuple[str, str, dict]:
-    """(spec name, template, operation) for a concrete path; AssertionError if none."""
-    method = method.lower()
-    for name in _spec_order(path.split("?")[0]):
+def find_operation(method: str, path: str) -> tuple[str, str, dict[str, str]]:
+    """(spec name, template, path parameters) for a concrete path; AssertionError if none."""
+    path = path.split("?")[0]
+    for name in _spec_order(path):
         for pattern, template in _templates(name):
-            if pattern.match(path.split("?")[0]):
-                operation = load(name)["paths"][template].get(method)
-                if operation is not None:
-                    return name, template, operation
+            if (match := pattern.match(path)) and method.lower() in load(name)["paths"][template]:
+                names = re.findall(r"\{([^/]+?)\}", template)
+                return name, template, dict(zip(names, map(unquote, match.groups())))
     raise AssertionError(f"{method.upper()} {path} is in none of the Codat specs")
 
 
@@ -193,9 +192,13 @@ def _deref(name: str, pointer: str) -> tuple[str, dict]:
 def _walk(document: dict, pointer: str) -> Any:
     node: Any = document
     for raw in pointer.lstrip("/").split("/"):
-        key = unquote(raw).replace("~1", "/").replace("~0", "~")
-        node = node[int(key)] if isinstance(node, list) else node[key]
+        node = _step(node, raw)
     return node
+
+
+def _step(node: Any, raw: str) -> Any:
+    key = unquote(raw).replace("~1", "/").replace("~0", "~")
+    return node[int(key)] if isinstance(node, list) else node[key]
 
 
 # ---- validating ----------------------------------------------------------------------------
@@ -222,14 +225,40 @@ def _content_pointer(pointer: str, node: dict, what: str) -> str | None:
     return f"{pointer}/content/application~1json/schema"
 
 
-def validate_request(method: str, path: str, body: Any = None,
-                     query: dict[str, Any] | None = None) -> Checked:
-    """Validates a request's JSON body (and query parameters, when given)."""
-    name, template, operation = find_operation(method, path)
+def _parameters(name: str, template: str, method: str) -> dict[tuple[str, str], str]:
+    """(in, name) → pointer to the parameter's schema; operation-level ones win."""
+    base, item = f"/paths/{_escape(template)}", load(name)["paths"][template]
+    found = {}
+    for prefix, params in ((base, item.get("parameters", [])),
+                           (f"{base}/{method}", item[method].get("parameters", []))):
+        for index in range(len(params)):
+            pointer, node = _deref(name, f"{prefix}/parameters/{index}")
+            found[(node["in"], node["name"])] = f"{pointer}/schema"
+    return found
+
+
+def _check_parameters(name: str, template: str, method: str, where: str,
+                      values: dict[str, str], what: str) -> None:
+    declared = _parameters(name, template, method)
+    for key, text in values.items():
+        assert (where, key) in declared, f"{what}: {where} parameter {key!r} is not in the spec"
+        candidates = [text] + ([int(text)] if re.fullmatch(r"-?\d+", text) else [])
+        if not any(_validator(name, declared[(where, key)]).is_valid(c) for c in candidates):
+            _check(name, declared[(where, key)], candidates[-1], f"{what} {where} {key}")
+
+
+def validate_request(method: str, path: str, body: Any = None) -> Checked:
+    """Validates a request: path parameters, query parameters (``path`` may carry a query
+    string) and the JSON body (``None``: no body)."""
+    name, template, path_params = find_operation(method, path)
+    method = method.lower()
     what = f"request {method.upper()} {path}"
-    base = f"/paths/{_escape(template)}/{method.lower()}"
+    query = dict(parse_qsl(urlsplit(path).query, keep_blank_values=True))
+    _check_parameters(name, template, method, "path", path_params, what)
+    _check_parameters(name, template, method, "query", query, what)
+    operation = load(name)["paths"][template][method]
     if "requestBody" in operation:
-        pointer, node = _deref(name, base + "/requestBody")
+        pointer, node = _deref(name, f"/paths/{_escape(template)}/{method}/requestBody")
         schema = _content_pointer(pointer, node, what)
         if body is None:
             assert not node.get("required"), f"{what}: the body is required"
@@ -237,46 +266,19 @@ def validate_request(method: str, path: str, body: Any = None,
             _check(name, schema, body, what)
     else:
         assert body is None, f"{what}: the operation takes no body"
-    if query:
-        _check_query(name, template, method.lower(), query, what)
     return Checked(name, method.upper(), template, None)
 
 
-def _query_parameters(name: str, template: str, method: str) -> dict[str, str]:
-    """Query parameter name → pointer to its schema (operation-level ones win)."""
-    base, item = f"/paths/{_escape(template)}", load(name)["paths"][template]
-    found = {}
-    for prefix, params in ((base, item.get("parameters", [])),
-                           (f"{base}/{method}", item[method].get("parameters", []))):
-        for index in range(len(params)):
-            pointer, node = _deref(name, f"{prefix}/parameters/{index}")
-            if node.get("in") == "query":
-                found[node["name"]] = f"{pointer}/schema"
-    return found
-
-
-def _check_query(name: str, template: str, method: str, query: dict[str, Any], what: str) -> None:
-    declared = _query_parameters(name, template, method)
-    for key, value in query.items():
-        assert key in declared, f"{what}: query parameter {key!r} is not in the spec"
-        text = str(value)
-        candidates = [text] + ([int(text)] if re.fullmatch(r"-?\d+", text) else [])
-        validator = _validator(name, declared[key])
-        if not any(validator.is_valid(candidate) for candidate in candidates):
-            _check(name, declared[key], candidates[-1], f"{what} query {key}")
-
-
 def validate_response(method: str, path: str, status: int, body: Any) -> Checked:
-    """Validates a response's JSON body against the schema of its documented status."""
-    name, template, operation = find_operation(method, path)
+    """Validates a response's JSON body (``None``: no body) against the schema of its
+    documented status."""
+    name, template, _ = find_operation(method, path)
+    method = method.lower()
     what = f"response {status} to {method.upper()} {path}"
-    responses = operation.get("responses", {})
-    key = str(status) if str(status) in responses else f"{str(status)[0]}XX"
-    assert key in responses or "default" in responses, \
-        f"{what}: status {status} is not documented ({sorted(responses)})"
-    key = key if key in responses else "default"
-    base = f"/paths/{_escape(template)}/{method.lower()}/responses/{key}"
-    pointer, node = _deref(name, base)
+    responses = load(name)["paths"][template][method].get("responses", {})
+    key = next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None)
+    assert key, f"{what}: status {status} is not documented ({sorted(responses)})"
+    pointer, node = _deref(name, f"/paths/{_escape(template)}/{method}/responses/{key}")
     schema = _content_pointer(pointer, node, what)
     if schema is None:
         assert body in (None, b"", ""), f"{what}: the spec documents no body, got {body!r:.200}"
