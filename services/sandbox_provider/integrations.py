@@ -27,7 +27,7 @@ class Integration:
             for dt in READ_TYPES]
         return {
             "key": self.key,
-            "logoUrl": f"{base_url}/static/logos/{self.key}.png",
+            "logoUrl": f"{base_url}/static/logos/{self.key}.svg",
             "name": self.name,
             "enabled": True,
             "sourceId": self.source_id,

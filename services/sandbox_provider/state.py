@@ -99,6 +99,9 @@ class Company:
         except KeyError:
             raise not_found("data connection", connection_id) from None
 
+    def connection_or_none(self, connection_id: str) -> Connection | None:
+        return self.connections.get(connection_id)
+
     def linked(self) -> list[Connection]:
         return [c for c in self.connections.values() if c.status == "Linked"]
 

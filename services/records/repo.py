@@ -1,0 +1,76 @@
+"""Synced records: one per (connection, object_type, object_id); every status change is
+announced as synced_record.status_changed through the outbox."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import structlog
+
+from contracts.events import make_event
+from services.core import metrics
+from services.core.outbox import enqueue
+from services.core.topology import OWN_EXCHANGE
+
+log = structlog.get_logger(__name__)
+_TIMES = ("created_at", "updated_at", "last_pulled_at", "object_updated_at", "platform_updated_at",
+          "provider_updated_at")
+
+
+def to_api(row) -> dict:
+    """The record as the API returns it (SyncRecordResource)."""
+    out = {k: row[k] for k in ("object_type", "sync_status", "errors", "platform", "provider",
+                               "provider_object_id", "platform_object_id")}
+    out.update(id=str(row["id"]), object_id=str(row["object_id"]))
+    out.update({k: row[k].isoformat() if row[k] else None for k in _TIMES})
+    return out
+
+
+async def get(conn, record_id: uuid.UUID, entity_id: uuid.UUID | None = None, *, for_update=False):
+    sql = "SELECT * FROM synced_records WHERE id = $1" + (" AND entity_id = $2" if entity_id else "")
+    args = [record_id] + ([entity_id] if entity_id else [])
+    return await conn.fetchrow(sql + (" FOR UPDATE" if for_update else ""), *args)
+
+
+async def find(conn, connection_id, object_type: str, object_id, *, for_update=False):
+    return await conn.fetchrow(
+        "SELECT * FROM synced_records WHERE connection_id = $1 AND object_type = $2 AND object_id = $3"
+        + (" FOR UPDATE" if for_update else ""), connection_id, object_type, object_id)
+
+
+async def _announce(conn, previous: str | None, row) -> None:
+    if previous == row["sync_status"]:
+        return
+    metrics.SYNCED_RECORDS.labels(row["object_type"], row["sync_status"]).inc()
+    log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
+             object_id=str(row["object_id"]), previous=previous, to=row["sync_status"])
+    event = make_event("synced_record.status_changed", {**to_api(row), "previous_status": previous},
+                       entity_id=str(row["entity_id"]))
+    await enqueue(conn, OWN_EXCHANGE, event["type"], event, message_id=event["id"])
+
+
+async def save(conn, connection, object_type: str, object_id, **fields) -> asyncpg.Record:
+    """Create or change the record of an object; only given fields change."""
+    current = await find(conn, connection["id"], object_type, object_id, for_update=True)
+    now = datetime.now(UTC)
+    if current is None:
+        cols = {"id": uuid.uuid4(), "entity_id": connection["entity_id"], "connection_id": connection["id"],
+                "object_type": object_type, "object_id": object_id, "provider": connection["provider"],
+                "platform": connection["platform"], "sync_status": "pending", **fields}
+        names = ", ".join(cols)
+        marks = ", ".join(f"${i + 1}" for i in range(len(cols)))
+        row = await conn.fetchrow(f"INSERT INTO synced_records ({names}) VALUES ({marks}) RETURNING *",
+                                  *cols.values())
+        await _announce(conn, None, row)
+        return row
+    changed = {k: v for k, v in fields.items() if current[k] != v}
+    if not changed:
+        return current
+    if set(changed) - {"last_pulled_at"}:  # a pull that changes nothing else is not an update
+        changed["updated_at"] = now
+    sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(changed))
+    row = await conn.fetchrow(f"UPDATE synced_records SET {sets} WHERE id = $1 RETURNING *",
+                              current["id"], *changed.values())
+    await _announce(conn, current["sync_status"], row)
+    return row

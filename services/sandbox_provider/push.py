@@ -1,0 +1,146 @@
+"""Codat surface: push (write) endpoints, idempotency keys, asynchronous completion."""
+from __future__ import annotations
+
+import asyncio
+import copy
+import hashlib
+import json
+import time
+import uuid
+
+import structlog
+from aiohttp import web
+
+from services.sandbox_provider.clock import now_iso
+from services.sandbox_provider.errors import CodatError, bad_request, json_object, not_found
+from services.sandbox_provider.keys import BACKGROUND, STATE, WEBHOOKS
+from services.sandbox_provider.ledger import add_record
+from services.sandbox_provider.paging import page_request, paged
+from services.sandbox_provider.state import PUSHABLE, Company, Connection
+from services.sandbox_provider.validation import validate_push
+
+log = structlog.get_logger(__name__)
+routes = web.RouteTableDef()
+IDEMPOTENCY_TTL_S = 90 * 60
+PUSH_ROUTE = "codat.push"
+
+
+def _fingerprint(connection_id: str, data_type: str, body: dict) -> str:
+    canonical = json.dumps([connection_id, data_type, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(company: Company, key: str, fingerprint: str) -> dict | None:
+    """The first answer for a key seen in the last 90 minutes with the same body; a 409 for a
+    different body; None for a new (or expired) key."""
+    seen = company.idempotency.get(key)
+    if seen is None or time.monotonic() - seen[1] > IDEMPOTENCY_TTL_S:
+        return None
+    if seen[0] != fingerprint:
+        raise CodatError(409, f"The Idempotency-Key {key!r} was already used with a different "
+                              "request body; use a new key for a different request")
+    return seen[2]
+
+
+def _timeout(request: web.Request) -> int | None:
+    raw = request.query.get("timeoutInMinutes")
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request(f"timeoutInMinutes must be an integer, got {raw!r}") from None
+
+
+@routes.post("/companies/{companyId}/connections/{connectionId}/push/{dataType}", name=PUSH_ROUTE)
+async def push(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    company = state.company(request.match_info["companyId"])
+    connection = company.connection(request.match_info["connectionId"])
+    data_type = request.match_info["dataType"]
+    if data_type not in PUSHABLE:
+        raise CodatError(404, f"Pushing {data_type} is not supported; use one of "
+                              f"{', '.join(PUSHABLE)}")
+    timeout = _timeout(request)
+    body = await json_object(request)
+    key = request.headers.get("Idempotency-Key")
+    fingerprint = _fingerprint(connection.id, data_type, body)
+    if key and (answer := _replay(company, key, fingerprint)) is not None:
+        log.info("sandbox.push_replayed", company_id=company.id, idempotency_key=key,
+                 push_operation_key=answer["pushOperationKey"])
+        return web.json_response(answer)
+    if connection.status != "Linked":
+        raise bad_request(f"The data connection {connection.id} is {connection.status}; "
+                          "pushes need a Linked connection")
+    op = {"companyId": company.id, "pushOperationKey": str(uuid.uuid4()),
+          "dataConnectionKey": connection.id, "dataType": data_type,
+          "requestedOnUtc": now_iso(), "status": "Pending", "statusCode": 202,
+          "validation": {"errors": [], "warnings": []}, "changes": []}
+    if timeout is not None:
+        op["timeoutInMinutes"] = timeout
+    company.pushes[op["pushOperationKey"]] = op
+    answer = {**copy.deepcopy(op), "data": body}
+    if key:
+        company.idempotency[key] = (fingerprint, time.monotonic(), answer)
+    log.info("sandbox.push_accepted", company_id=company.id, data_type=data_type,
+             push_operation_key=op["pushOperationKey"], idempotency_key=key)
+    request.app[BACKGROUND].spawn(_complete(request.app, company, connection, op, body),
+                                  name=f"push:{op['pushOperationKey']}")
+    return web.json_response(answer)
+
+
+def _outcome(app: web.Application, company: Company, connection: Connection, op: dict,
+             body: dict) -> str | None:
+    """Settles the operation; returns the new record's id on success."""
+    state = app[STATE]
+    timeout_rate = state.faults_for(company.id).timeout_rate
+    if timeout_rate and state.rng.random() < timeout_rate:
+        op.update(status="TimedOut", statusCode=504,
+                  errorMessage="The push did not complete in time; its outcome is unknown")
+        return None
+    if connection.status != "Linked":
+        op.update(status="Failed", statusCode=401,
+                  errorMessage=f"The data connection is {connection.status}")
+        return None
+    errors = validate_push(op["dataType"], body, company.ledger, connection.integration.name)
+    if errors:
+        op.update(status="Failed", statusCode=400, validation={"errors": errors, "warnings": []},
+                  errorMessage="; ".join(e["message"] for e in errors))
+        return None
+    record = add_record(company.dataset(op["dataType"]), {k: v for k, v in body.items() if k != "id"})
+    op.update(status="Success", statusCode=200, changes=[
+        {"type": "Created", "recordRef": {"id": record["id"], "dataType": op["dataType"]}}])
+    return record["id"]
+
+
+async def _complete(app: web.Application, company: Company, connection: Connection, op: dict,
+                    body: dict) -> None:
+    await asyncio.sleep(app[STATE].timing.complete_after_s)
+    if company.id not in app[STATE].companies:
+        return
+    record_id = _outcome(app, company, connection, op, body)
+    op["completedOnUtc"] = now_iso()
+    outcome = "successful" if op["status"] == "Success" else "unsuccessful"
+    log.info("sandbox.push_completed", company_id=company.id, data_type=op["dataType"],
+             push_operation_key=op["pushOperationKey"], status=op["status"], record_id=record_id)
+    app[WEBHOOKS].send(f"{op['dataType']}.write.{outcome}", {
+        "id": op["pushOperationKey"], "type": "Create", "referenceCompany": company.reference(),
+        "connectionId": connection.id, "requestedOnDate": op["requestedOnUtc"],
+        "completedOnDate": op["completedOnUtc"], "status": op["status"],
+        "record": {"id": record_id} if record_id else None}, company.id)
+
+
+@routes.get("/companies/{companyId}/push")
+async def list_push_operations(request: web.Request) -> web.Response:
+    company = request.app[STATE].company(request.match_info["companyId"])
+    return web.json_response(paged(company.pushes.values(), page_request(request.query),
+                                   request.path))
+
+
+@routes.get("/companies/{companyId}/push/{pushOperationKey}")
+async def get_push_operation(request: web.Request) -> web.Response:
+    company = request.app[STATE].company(request.match_info["companyId"])
+    op = company.pushes.get(request.match_info["pushOperationKey"])
+    if op is None:
+        raise not_found("push operation", request.match_info["pushOperationKey"])
+    return web.json_response(op)
