@@ -1,15 +1,18 @@
 """Validation harness: do a request or response match Codat's published OpenAPI files?
 
 ``validate_request(method, path, body)`` and ``validate_response(method, path, status, body)``
-take a concrete path (``/companies/abc/data/invoices``), find its operation in the spec file
-that is current for it (``reference/codat/README.md``), validate the JSON body against that
-operation's ``application/json`` schema, and return a :class:`Checked` naming the spec and
-template used. A mismatch raises ``AssertionError`` listing every error with its JSON path.
+take a concrete path (``/companies/abc/data/invoices?page=1``), find its operation in the spec
+file that is current for it (``reference/codat/README.md``), validate path and query parameters
+(requests) and the JSON body against that operation's ``application/json`` schema, and return
+a :class:`Checked` naming the spec and template used. ``validate_webhook(body)`` does the same
+for a webhook against Platform's event catalogue. A mismatch raises ``AssertionError`` listing
+every error with its JSON path.
 
 Spec quirks handled while loading (README "Using them for validation"):
 - ``nullable: true`` (OpenAPI 3.0) is rewritten to ``anyOf: [schema, {type: "null"}]``; the
   ``$ref`` pointers that ran through a rewritten node get ``/anyOf/0`` inserted (several do,
   e.g. ``#/components/schemas/Bill/allOf/0/properties/withholdingTax/items``);
+- a schema nested under ``type`` (Accounting-2023 ``Item``) is unwrapped;
 - each document is registered whole under one URI, so ``definitions`` and percent-encoded
   ``paths`` pointers resolve (``referencing`` percent-decodes).
 """
@@ -65,7 +68,9 @@ class Checked(NamedTuple):
 
 def _rewrite_nullable(node: Any, schema_map: bool = False) -> Any:
     """``{..., nullable: true}`` → ``{anyOf: [{...}, {type: "null"}]}``, everywhere but in
-    example values; ``schema_map`` marks a name → schema map (``properties`` and the like)."""
+    example values; ``schema_map`` marks a name → schema map (``properties`` and the like).
+    Also unwraps a schema nested under ``type`` (Accounting-2023 ``Item.definitions.itemType``
+    is ``{type: {type: string, enum: [...]}}``, which no validator can use)."""
     if isinstance(node, list):
         return [_rewrite_nullable(item) for item in node]
     if not isinstance(node, dict):
@@ -74,6 +79,8 @@ def _rewrite_nullable(node: Any, schema_map: bool = False) -> Any:
         return {key: _rewrite_nullable(value) for key, value in node.items()}
     fixed = {key: value if key in _DATA else _rewrite_nullable(value, key in _MAPS)
              for key, value in node.items()}
+    if isinstance(fixed.get("type"), dict):
+        fixed = {**fixed, **fixed.pop("type")}
     if fixed.pop("nullable", None) is True:
         return {"anyOf": [fixed, {"type": "null"}]}
     return fixed
@@ -285,3 +292,17 @@ def validate_response(method: str, path: str, status: int, body: Any) -> Checked
     else:
         _check(name, schema, body, what)
     return Checked(name, method.upper(), template, status)
+
+
+def validate_webhook(body: Any) -> Checked:
+    """Validates a webhook body against the event catalogue of Codat-Platform.json."""
+    hooks = load("platform")["webhooks"]
+    event_type = body.get("eventType") if isinstance(body, dict) else None
+    key = event_type if event_type in hooks else None
+    if key is None and event_type and ".write." in event_type:
+        key = "{dataType}.write." + event_type.split(".write.", 1)[1]
+    assert key in hooks, f"webhook event type {event_type!r} is not in Codat-Platform.json"
+    pointer, node = _deref("platform", f"/webhooks/{_escape(key)}/post/requestBody")
+    _check("platform", _content_pointer(pointer, node, f"webhook {event_type}"), body,
+           f"webhook {event_type}")
+    return Checked("platform", "WEBHOOK", key, None)

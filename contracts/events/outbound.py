@@ -40,6 +40,8 @@ class ProductDiscoveredData(Contract):
 
     synced_record_id: UUID
     connection_id: UUID
+    product_id: UUID = Field(description="The id ledgersync gave the product; a product.created "
+                             "with this id (or this name) completes the link.")
     name: NonEmptyStr
     description: str | None = None
     type: Literal["product", "service"] | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from contracts.openapi import build_openapi
-from services.api import auth_views, connections, entities
+from services.api import auth_views, connections, entities, pulled, records
 from services.api.context import RESOURCES, auth_middleware
 from services.api.errors import errors_middleware
 from services.core.http import base_app
@@ -20,6 +20,6 @@ def create_app(resources: Resources) -> web.Application:
                    middlewares=(errors_middleware, auth_middleware))
     app[RESOURCES] = resources
     app.router.add_get("/openapi.json", openapi)
-    for module in (auth_views, connections, entities):
+    for module in (auth_views, connections, entities, pulled, records):
         app.router.add_routes(module.routes())
     return app

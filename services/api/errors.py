@@ -30,8 +30,9 @@ def pydantic_detail(exc: ValidationError, prefix: str) -> list[dict]:
 async def errors_middleware(request: web.Request, handler):
     try:
         return await handler(request)
-    except web.HTTPRequestEntityTooLarge as exc:
-        return error_response(413, f"Request body is too large (limit {exc.max_size} bytes)")
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app._client_max_size  # noqa: SLF001 - aiohttp keeps it only there
+        return error_response(413, f"Request body is too large (limit {limit} bytes)")
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
             return error_response(exc.status, exc.reason, headers={

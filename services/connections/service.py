@@ -81,7 +81,7 @@ async def disconnect(pool: asyncpg.Pool, adapter: ProviderAdapter, entity_id: uu
     return row
 
 
-async def start_sync(conn, row, trigger: str) -> tuple[asyncpg.Record, bool]:
+async def start_sync(conn, row, trigger: str, *, refresh: bool = True) -> tuple[asyncpg.Record, bool]:
     """Inside the caller's transaction: a running sync run for a connected connection, and
     whether this call started it (a run already going is not started twice)."""
     running = await conn.fetchrow(
@@ -95,8 +95,9 @@ async def start_sync(conn, row, trigger: str) -> tuple[asyncpg.Record, bool]:
     if run is None:  # a concurrent request won the race
         return await conn.fetchrow("SELECT * FROM sync_runs WHERE connection_id = $1 "
                                    "AND status = 'running'", row["id"]), False
-    await send_command(conn, "sync_connection", {"connection_id": str(row["id"]),
-                                                 "sync_run_id": str(run["id"])})
+    if refresh:  # ask the provider for fresh data; its read.completed webhook starts the pull
+        await send_command(conn, "sync_connection", {"connection_id": str(row["id"]),
+                                                     "sync_run_id": str(run["id"])})
     log.info("sync.requested", connection_id=str(row["id"]), sync_run_id=str(run["id"]),
              trigger=trigger)
     return run, True

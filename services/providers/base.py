@@ -25,6 +25,10 @@ class WebhookVerificationFailed(PermanentError):
     """Raised when a webhook's signature, headers or timestamp do not verify (answer 401)."""
 
 
+class WebhookMalformed(PermanentError):
+    """Raised when a correctly signed webhook body is not an event of the provider."""
+
+
 class ProviderDatasetNotReady(ProviderError, RetryableError):
     """Raised when a dataset was never requested or is still syncing (Codat 409): retry later."""
 

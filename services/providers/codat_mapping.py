@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
@@ -41,6 +42,14 @@ def platform_slug(name: str | None) -> str | None:
 
 def to_integration(body: dict) -> Integration:
     return Integration(key=body["key"], name=body["name"], platform=platform_slug(body["name"]))
+
+
+def company_name(name: str) -> str:
+    """A company name Codat accepts (``CompanyRequestBody.name``: letters, digits, spaces and
+    ``-',&@.?!`` only): accents folded, anything else a space, never empty."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    cleaned = " ".join(re.sub(r"[^A-Za-z0-9\s\-',&@.?!]", " ", folded).split())
+    return cleaned or "Company"
 
 
 def to_company(body: dict) -> ProviderCompany:
@@ -182,8 +191,10 @@ def retry_after_seconds(header: str | None) -> float:
         return DEFAULT_RETRY_AFTER_S
 
 
-def error_for(status: int, body: object, retry_after: str | None, what: str) -> ProviderError:
-    """The exception for a Codat error answer to ``what`` ("GET /companies/x")."""
+def error_for(status: int, body: object, retry_after: str | None, what: str, *,
+              dataset: bool = False) -> ProviderError:
+    """The exception for a Codat error answer to ``what`` ("GET /companies/x"); ``dataset``:
+    the call read a dataset, where 409 means "not requested yet or still syncing"."""
     detail = body.get("error") if isinstance(body, dict) else None
     message = f"Codat answered {status} to {what}" + (f": {detail}" if detail else "")
     errors = validation_errors(body.get("validation")) if isinstance(body, dict) else []
@@ -195,6 +206,7 @@ def error_for(status: int, body: object, retry_after: str | None, what: str) -> 
                                    retry_after=retry_after_seconds(retry_after) if retry_after else None)
     if status == 404:
         return ProviderNotFound(message, status=status, body=body, errors=errors)
-    if status == 409:
-        return ProviderDatasetNotReady(message, status=status, body=body, errors=errors)
+    if status == 409 and dataset:
+        return ProviderDatasetNotReady(message, status=status, body=body, errors=errors,
+                                       retry_after=retry_after_seconds(retry_after))
     return ProviderRejected(message, status=status, body=body, errors=errors)

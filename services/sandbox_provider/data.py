@@ -67,7 +67,7 @@ def _dataset(request: web.Request) -> dict[str, dict]:
     status = company.data_status.get(DATA_TYPES[name], {})
     if "lastSuccessfulSync" not in status:
         raise CodatError(409, f"The {DATA_TYPES[name]} dataset has not been requested or is "
-                              "still syncing; refresh it with POST /companies/{companyId}/data/all")
+                              f"still syncing; refresh it with POST /companies/{company.id}/data/all")
     return company.dataset(name)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -21,7 +22,8 @@ async def lead(pool: asyncpg.Pool, ticks: list[Callable[[], Awaitable[object]]],
                 continue
             log.info("scheduler.leading")
             try:
-                while not conn.is_closed():
+                while True:
+                    await conn.execute("SELECT 1")  # still holding the lock's session, or leave
                     for tick in ticks:
                         try:
                             await tick()
@@ -29,6 +31,6 @@ async def lead(pool: asyncpg.Pool, ticks: list[Callable[[], Awaitable[object]]],
                             log.warning("scheduler.tick_failed", tick=getattr(tick, "__name__", "?"),
                                         error=str(exc))
                     await asyncio.sleep(every_s)
-            finally:
-                if not conn.is_closed():
+            finally:  # the lock is released with the session; unlock explicitly when we can
+                with contextlib.suppress(Exception):
                     await conn.execute("SELECT pg_advisory_unlock($1)", LEADER_LOCK)

@@ -10,7 +10,7 @@ from services.core import metrics
 from services.core.outbox import enqueue
 from services.core.resources import Resources
 from services.core.topology import WEBHOOKS
-from services.providers.base import WebhookVerificationFailed
+from services.providers.base import WebhookMalformed, WebhookVerificationFailed
 
 log = structlog.get_logger(__name__)
 RESOURCES = web.AppKey("resources", Resources)
@@ -20,8 +20,8 @@ HANDLED_SUFFIXES = (".write.successful", ".write.unsuccessful")
 KNOWN_IGNORED = ("company.", "client.rateLimit.")
 
 
-def _json(status: int, **body) -> web.Response:
-    return web.json_response(body, status=status)
+def _json(code: int, **body) -> web.Response:
+    return web.json_response(body, status=code)
 
 
 def classify(event_type: str) -> str:
@@ -38,6 +38,10 @@ async def receive(request: web.Request) -> web.Response:
     raw = await request.read()
     try:
         event = res.adapter.verify_webhook(raw, request.headers, res.settings.provider_webhook_secret)
+    except WebhookMalformed as exc:
+        metrics.WEBHOOKS.labels(provider, "malformed").inc()
+        log.warning("webhook.malformed", reason=str(exc))
+        return _json(400, error={"message": f"Webhook body is not a {provider} event: {exc}"})
     except WebhookVerificationFailed as exc:
         metrics.WEBHOOKS.labels(provider, "refused").inc()
         log.warning("webhook.refused", reason=str(exc))

@@ -95,8 +95,8 @@ def test_entity_settings_round_trip(system, access_token, new_entity):
     assert httpx.get(url, headers=headers).json().get("accounting") in (None, {})
     patched = httpx.patch(url, headers=headers, json={"accounting": {"ledger_account_ids": {"payments": "acc-090"}}})
     assert patched.status_code == 200, patched.text
-    httpx.patch(url, headers=headers, json={"accounting": {"tax_ids": {"deductions": "tax-1"}}})
-    got = sdk.entities.get_settings(entity)
+    sdk.entities.update_settings_by_id(entity, accounting={"tax_ids": {"deductions": "tax-1"}})
+    got = sdk.entities.get_settings_by_id(entity)
     assert got.accounting.ledger_account_ids.payments == "acc-090"
     assert got.accounting.tax_ids.deductions == "tax-1"
 

@@ -59,6 +59,13 @@ class RunningSystem:
         log = self.log_path.open("w")
         self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run"],
                                      env={**os.environ, **self.env}, stdout=log, stderr=log)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
         for url in (self.sandbox_url, self.api_url, self.webhook_url):
             while True:

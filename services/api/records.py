@@ -1,0 +1,76 @@
+"""/v1/accounting_synced_records: list (filters, keyset pages), get, push."""
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+from pydantic import ValidationError
+
+from contracts.api import SyncedRecordListQuery, SyncRecordList, SyncRecordResource
+from services.api.context import dump, entity_id, parse_query, path_uuid, res
+from services.api.errors import pydantic_detail
+from services.api.pagination import Cursor, Tokens, keyset_page
+from services.core.errors import NotFound, ValidationFailed
+from services.records import repo
+
+log = structlog.get_logger(__name__)
+_RANGE_OPS = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
+
+
+def _filters(query: SyncedRecordListQuery) -> tuple[list[str], list]:
+    where, args = ["object_type = $2"], [query.object_type]
+    if query.object_id is not None:
+        args.append(query.object_id)
+        where.append(f"object_id = ${len(args) + 1}")
+    if query.object_id__in:
+        args.append(list(query.object_id__in))
+        where.append(f"object_id = ANY(${len(args) + 1}::uuid[])")
+    for column in ("created_at", "updated_at"):
+        for suffix, op in _RANGE_OPS.items():
+            value = getattr(query, f"{column}__{suffix}")
+            if value is not None:
+                args.append(value)
+                where.append(f"{column} {op} ${len(args) + 1}")
+    return where, args
+
+
+def _query(request: web.Request, tokens: Tokens) -> tuple[SyncedRecordListQuery, Cursor | None]:
+    token = request.query.get("pagination_token")
+    if not token:
+        return parse_query(request, SyncedRecordListQuery, multi=("object_id__in",)), None
+    cursor = tokens.decode(token)  # every other parameter but limit comes from the token
+    try:
+        query = SyncedRecordListQuery.model_validate({**cursor.query, "limit": request.query.get("limit", 100)})
+    except ValidationError as exc:
+        raise ValidationFailed("Invalid query", pydantic_detail(exc, "query")) from exc
+    return query, cursor
+
+
+async def list_records(request: web.Request) -> web.Response:
+    entity = await entity_id(request)
+    tokens = Tokens(res(request).settings.jwt_secret, "synced_records", str(entity))
+    query, cursor = _query(request, tokens)
+    where, args = _filters(query)
+    sort = query.sort or "created_at"
+    async with res(request).pool.acquire() as conn:
+        page = await keyset_page(conn, select="SELECT * FROM synced_records",
+                                 where=["entity_id = $1", *where], args=[entity, *args], sort_sql=sort,
+                                 descending=query.order == "desc", limit=query.limit, cursor=cursor,
+                                 row_key=lambda r: [r[sort].isoformat(), str(r["id"])])
+    saved = query.model_dump(mode="json", exclude={"limit", "pagination_token"}, exclude_none=True)
+    return dump(SyncRecordList(
+        data=[repo.to_api(r) for r in page.rows],
+        next_pagination_token=tokens.encode(Cursor(saved, "next", page.next_after)) if page.next_after else None,
+        prev_pagination_token=tokens.encode(Cursor(saved, "prev", page.prev_after)) if page.prev_after else None))
+
+
+async def get_record(request: web.Request) -> web.Response:
+    row = await repo.get(res(request).pool, path_uuid(request, "record_id", "Synced record"),
+                         await entity_id(request))
+    if row is None:
+        raise NotFound("Synced record not found")
+    return dump(SyncRecordResource.model_validate(repo.to_api(row)))
+
+
+def routes() -> list[web.RouteDef]:
+    base = "/v1/accounting_synced_records"
+    return [web.get(base, list_records), web.get(base + "/{record_id}", get_record)]

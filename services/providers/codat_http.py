@@ -1,0 +1,109 @@
+"""The one place that sends HTTP to Codat: auth, per-company throttle, timeouts, error mapping,
+a debug line and a metric per call, and an optional observer that sees every exchange."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import aiohttp
+import structlog
+
+from services.core import metrics
+from services.core.errors import ProviderError, ProviderUnavailable
+from services.providers.codat_mapping import error_for
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its answer, as sent and received (for contract tests)."""
+    method: str
+    path: str  # with the query string, without the base URL
+    request_body: object  # the JSON sent, None without a body
+    status: int
+    response_body: object  # parsed JSON; None when empty; the text when not JSON
+
+
+Observer = Callable[[Exchange], None]
+
+
+def _outcome(error: ProviderError | None) -> str:
+    return "ok" if error is None else type(error).__name__
+
+
+class CodatClient:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str, api_key: str, *,
+                 max_concurrency: int, timeout_s: float, observer: Observer | None = None) -> None:
+        self._session = session
+        self._base_url = base_url.rstrip("/")
+        self._auth = "Basic " + base64.b64encode(api_key.encode()).decode()
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._max_concurrency = max_concurrency
+        # one semaphore per company while anyone uses it; "" is for calls about no company
+        self._limits: weakref.WeakValueDictionary[str, asyncio.Semaphore] = weakref.WeakValueDictionary()
+        self.observer = observer
+
+    def _limit(self, company_id: str | None) -> asyncio.Semaphore:
+        semaphore = self._limits.get(company_id or "")
+        if semaphore is None:
+            semaphore = asyncio.Semaphore(self._max_concurrency)
+            self._limits[company_id or ""] = semaphore
+        return semaphore
+
+    async def call(self, method: str, path: str, *, operation: str, company_id: str | None = None,
+                   params: Mapping[str, object] | None = None, body: object = None,
+                   headers: Mapping[str, str] | None = None, dataset: bool = False) -> object:
+        """The parsed JSON answer (None when empty) to a 2xx; else the mapped ProviderError."""
+        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        sent = {"Authorization": self._auth, "Accept": "application/json", **(headers or {})}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
+        started, status, error = time.perf_counter(), None, None
+        try:
+            async with self._limit(company_id):
+                status, text, retry_after = await self._send(method, path, query, sent, payload)
+            answer, is_json = _parse(text)
+            if self.observer is not None:
+                full = f"{path}?{urlencode(query)}" if query else path
+                self.observer(Exchange(method, full, body, status, answer))
+            if not 200 <= status < 300:
+                error = error_for(status, answer, retry_after, f"{method} {path}", dataset=dataset)
+            elif not is_json:
+                error = ProviderUnavailable(f"Codat answered {method} {path} with non-JSON",
+                                            status=status, body=text[:500])
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            error = ProviderUnavailable(f"Codat {method} {path} failed: {exc!r}", exc_type=type(exc).__name__)
+        finally:
+            log.debug("provider.request", method=method, path=path, status=status,
+                      ms=round((time.perf_counter() - started) * 1000, 1), operation=operation)
+        metrics.PROVIDER_CALLS.labels(operation, _outcome(error)).inc()
+        if error is not None:
+            raise error
+        return answer
+
+    async def _send(self, method: str, path: str, query: dict, headers: dict,
+                    payload: bytes | None) -> tuple[int, str, str | None]:
+        async with self._session.request(method, self._base_url + path, params=query, data=payload,
+                                         headers=headers, timeout=self._timeout,
+                                         allow_redirects=False) as response:
+            text = (await response.read()).decode("utf-8", errors="replace")
+            return response.status, text, response.headers.get("Retry-After")
+
+
+def _parse(text: str) -> tuple[object, bool]:
+    """(answer, whether it is JSON or empty)."""
+    if not text.strip():
+        return None, True
+    try:
+        return json.loads(text), True
+    except ValueError:
+        return text, False

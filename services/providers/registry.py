@@ -1,0 +1,19 @@
+"""The adapter for the configured provider (``LEDGERSYNC_PROVIDER``): the one place that knows
+which adapters exist."""
+from __future__ import annotations
+
+import aiohttp
+
+from services.core.settings import Settings
+from services.providers.base import ProviderAdapter
+from services.providers.codat import CodatAdapter
+from services.providers.codat_http import Observer
+
+
+def build_adapter(settings: Settings, session: aiohttp.ClientSession, *,
+                  observer: Observer | None = None) -> ProviderAdapter:
+    """The adapter for ``settings.provider`` on the process's shared ``session``; ``observer``
+    (tests) sees every request and answer."""
+    if settings.provider == "codat":
+        return CodatAdapter(settings, session, observer=observer)
+    raise ValueError(f"unknown provider {settings.provider!r}")  # Railz comes here next
