@@ -116,7 +116,7 @@ def _parse(path: Path) -> dict:
     return json.loads(path.read_bytes())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name: str) -> dict:
     """The spec named ``name`` (a key of ``FILES``) with the quirks fixed; cached on disk."""
     path = SPEC_DIR / FILES[name]
@@ -139,13 +139,13 @@ def _uri(name: str) -> str:
     return f"urn:codat:{name}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _registry(name: str) -> Registry:
     resource = Resource.from_contents(load(name), default_specification=DRAFT202012)
     return Registry().with_resource(_uri(name), resource)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(name: str, pointer: str) -> OAS31Validator:
     return OAS31Validator({"$ref": f"{_uri(name)}#{pointer}"}, registry=_registry(name),
                           format_checker=oas31_format_checker)
@@ -153,7 +153,7 @@ def _validator(name: str, pointer: str) -> OAS31Validator:
 
 # ---- finding the operation -----------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _templates(name: str) -> list[tuple[re.Pattern, str]]:
     """Path templates, most literal segments first, as full-match patterns."""
     def literal_count(template: str) -> int:
@@ -179,7 +179,7 @@ def find_operation(method: str, path: str) -> tuple[str, str, dict[str, str]]:
         for pattern, template in _templates(name):
             if (match := pattern.match(path)) and method.lower() in load(name)["paths"][template]:
                 names = re.findall(r"\{([^/]+?)\}", template)
-                return name, template, dict(zip(names, map(unquote, match.groups())))
+                return name, template, dict(zip(names, map(unquote, match.groups()), strict=True))
     raise AssertionError(f"{method.upper()} {path} is in none of the Codat specs")
 
 

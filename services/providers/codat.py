@@ -13,8 +13,16 @@ import aiohttp
 from services.core.errors import ValidationFailed
 from services.core.settings import Settings
 from services.providers import codat_mapping as m
-from services.providers.base import (DATA_TYPES, DataStatus, Integration, ProviderCompany,
-                                     ProviderConnection, PushResult, RecordPage, WebhookEvent)
+from services.providers.base import (
+    DATA_TYPES,
+    DataStatus,
+    Integration,
+    ProviderCompany,
+    ProviderConnection,
+    PushResult,
+    RecordPage,
+    WebhookEvent,
+)
 from services.providers.codat_http import CodatClient, Observer
 from services.providers.codat_webhooks import verify_webhook
 

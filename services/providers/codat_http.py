@@ -80,7 +80,7 @@ class CodatClient:
             elif not is_json:
                 error = ProviderUnavailable(f"Codat answered {method} {path} with non-JSON",
                                             status=status, body=text[:500])
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             error = ProviderUnavailable(f"Codat {method} {path} failed: {exc!r}", exc_type=type(exc).__name__)
         finally:
             log.debug("provider.request", method=method, path=path, status=status,
@@ -94,7 +94,7 @@ class CodatClient:
                     payload: bytes | None) -> tuple[int, str, str | None]:
         async with self._session.request(method, self._base_url + path, params=query, data=payload,
                                          headers=headers, timeout=self._timeout,
-                                         allow_redirects=False) as response:
+                                         allow_redirects=False, raise_for_status=False) as response:
             text = (await response.read()).decode("utf-8", errors="replace")
             return response.status, text, response.headers.get("Retry-After")
 

@@ -7,10 +7,24 @@ import unicodedata
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from services.core.errors import (ProviderError, ProviderNotFound, ProviderRateLimited,
-                                  ProviderRejected, ProviderUnavailable, ValidationFailed)
-from services.providers.base import (DataStatus, Integration, ProviderCompany, ProviderConnection,
-                                     ProviderDatasetNotReady, PushResult, RecordPage, WebhookEvent)
+from services.core.errors import (
+    ProviderError,
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+    ValidationFailed,
+)
+from services.providers.base import (
+    DataStatus,
+    Integration,
+    ProviderCompany,
+    ProviderConnection,
+    ProviderDatasetNotReady,
+    PushResult,
+    RecordPage,
+    WebhookEvent,
+)
 
 CONNECTION_STATUS = {"PendingAuth": "pending_auth", "Linked": "connected",
                      "Unlinked": "disconnected", "Deauthorized": "deauthorized"}

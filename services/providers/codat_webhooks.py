@@ -64,8 +64,8 @@ def verify_signature(raw_body: bytes, headers: Mapping[str, str], secret: str) -
 
 
 def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str) -> WebhookEvent:
-    """The verified event of a raw webhook body. A body that verifies but is no Codat event
-    also raises ``WebhookVerificationFailed``, so nothing unreadable is ever stored."""
+    """The verified event of a raw webhook body: ``WebhookVerificationFailed`` when it does not
+    verify (answer 401), ``WebhookMalformed`` when it verifies but is no Codat event (400)."""
     verify_signature(raw_body, headers, secret)
     try:
         return parse_webhook(raw_body)

@@ -9,26 +9,7 @@ import pytest
 from monite.core.api_error import ApiError
 
 from tests.support import client
-
-
-def consent(connection_url: str, platform: str = "Xero") -> httpx.Response:
-    """Submit the consent page's form the way a browser without JavaScript would."""
-    page = httpx.get(connection_url)
-    assert page.status_code == 200, page.text
-    assert 'name="platform"' in page.text and "Allow access" in page.text
-    action = re.search(r'<form[^>]*action="([^"]*)"', page.text)
-    target = httpx.URL(connection_url).join(action.group(1)) if action and action.group(1) else connection_url
-    return httpx.post(str(target), data={"platform": platform}, follow_redirects=True)
-
-
-def sandbox_company(system, entity_id: str) -> dict:
-    companies = httpx.get(f"{system.sandbox_url}/admin/companies").json()
-    return next(c for c in companies if (c.get("tags") or {}).get("entity_id") == entity_id)
-
-
-def wait_status(sdk, connection_id: str, status: str):
-    return client.wait_for(lambda: (c := sdk.accounting.connections.get_by_id(connection_id)).status == status
-                           and c, what=f"connection {connection_id} to be {status}")
+from tests.support.flows import consent, sandbox_company, wait_status
 
 
 def test_connect_disconnect_and_reconnect(system, access_token, new_entity):

@@ -102,7 +102,8 @@ async def drive(adapter, sandbox, session) -> dict:
     sales, rent = by(data["accounts"], nominalCode="200"), by(data["accounts"], nominalCode="469")
     vat = by(data["taxRates"], code="STD19")
     invoice = await adapter.push(company.id, link.id, "invoices",
-                                 invoice_body(customer.record_id, sales["id"], vat["id"]), "contract-invoice", 10)
+                                 invoice_body(customer.record_id, sales["id"], vat["id"]),
+                                 "contract-invoice", timeout_minutes=10)
     bill = await adapter.push(company.id, link.id, "bills",
                               bill_body(data["suppliers"][0]["id"], rent["id"], vat["id"]), "contract-bill")
     await sandbox.settle()

@@ -21,3 +21,21 @@ async def _drain(amqp_url: str, queue: str) -> list[tuple[bytes, dict]]:
 
 def drain(amqp_url: str, queue: str) -> list[tuple[bytes, dict]]:
     return asyncio.run(_drain(amqp_url, queue))
+
+
+async def _bind(amqp_url: str, queue: str, exchange: str, key: str) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        q = await channel.declare_queue(queue, durable=False, auto_delete=False)
+        await q.bind(exchange, routing_key=key)
+    finally:
+        await connection.close()
+
+
+def listen(amqp_url: str, exchange: str, key: str) -> str:
+    """A queue of this test's own that collects what is published on ``exchange`` with ``key``."""
+    import uuid
+    queue = f"test.{key}.{uuid.uuid4().hex[:8]}"
+    asyncio.run(_bind(amqp_url, queue, exchange, key))
+    return queue

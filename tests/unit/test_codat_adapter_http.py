@@ -12,8 +12,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from services.core.errors import (ProviderNotFound, ProviderRateLimited, ProviderRejected,
-                                  ProviderUnavailable, ValidationFailed)
+from services.core.errors import (
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+    ValidationFailed,
+)
 from services.core.settings import Settings
 from services.providers import codat_http
 from services.providers.base import ProviderDatasetNotReady
@@ -69,7 +74,8 @@ async def test_sends_basic_auth_and_a_sanitised_company_name():
     async with codat([web.post("/companies", create)]) as adapter:
         company = await adapter.create_company("Müller & Söhne", {"entity_id": "e1"})
     assert seen == [("Basic " + base64.b64encode(API_KEY.encode()).decode(),
-                     {"name": "Muller & Sohne", "description": "Müller & Söhne", "tags": {"entity_id": "e1"}})]
+                     {"name": "Muller & Sohne", "description": "Müller & Söhne",
+                      "tags": {"entity_id": "e1"}})]
     assert (company.id, company.link_url, company.tags) == (C1, "https://link/c", {"entity_id": "e1"})
 
 

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
 
-from services.core.errors import (ProviderNotFound, ProviderRateLimited, ProviderRejected,
-                                  ProviderUnavailable, RetryableError, ValidationFailed)
+from services.core.errors import (
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+    RetryableError,
+    ValidationFailed,
+)
 from services.providers import codat_mapping as m
 from services.providers.base import ProviderDatasetNotReady
 
@@ -112,7 +118,8 @@ OPERATION = {"companyId": COMPANY, "pushOperationKey": "e6d8c2b0-7a9f-4d1c-8a53-
 
 @pytest.mark.parametrize("extra, status, record_id, errors", [
     ({}, "pending", None, []),
-    ({"status": "Success", "changes": [{"type": "Created", "recordRef": {"id": "inv-9", "dataType": "invoices"}}]},
+    ({"status": "Success",
+      "changes": [{"type": "Created", "recordRef": {"id": "inv-9", "dataType": "invoices"}}]},
      "success", "inv-9", []),
     ({"status": "Success", "data": {"id": "inv-7"}}, "success", "inv-7", []),
     ({"status": "Pending", "data": {"id": "ignored-while-pending"}}, "pending", None, []),
@@ -142,13 +149,14 @@ def test_parse_webhook_envelope_from_dict_bytes_and_text():
     for form in (body, json.dumps(body).encode(), json.dumps(body)):
         event = m.parse_webhook(form)
         assert (event.id, event.event_type, event.company_id) == (body["id"], "connection.connected", COMPANY)
-        assert event.generated_at == datetime(2024, 8, 8, 17, 10, 34, 15000, tzinfo=timezone.utc)
+        assert event.generated_at == datetime(2024, 8, 8, 17, 10, 34, 15000, tzinfo=UTC)
     link = m.connection_from_webhook(m.parse_webhook(body))
     assert (link.status, link.platform, link.company_id) == ("connected", "xero", COMPANY)
 
 
 def test_parse_legacy_webhook():
-    event = m.parse_webhook({"ClientId": "c", "CompanyId": COMPANY, "RuleType": "Push Operation Status Changed",
+    event = m.parse_webhook({"ClientId": "c", "CompanyId": COMPANY,
+                             "RuleType": "Push Operation Status Changed",
                              "AlertId": "a1", "Data": {"status": "Success"}})
     assert (event.id, event.event_type, event.company_id, event.payload) == (
         "a1", "Push Operation Status Changed", COMPANY, {"status": "Success"})
@@ -187,7 +195,7 @@ def test_read_data_types_keeps_successful_reads_as_list_names():
 def test_retry_after():
     assert m.retry_after_seconds("7") == 7.0 and m.retry_after_seconds(None) == m.DEFAULT_RETRY_AFTER_S
     assert m.retry_after_seconds("soon") == m.DEFAULT_RETRY_AFTER_S
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=120), usegmt=True)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
     assert 100 < m.retry_after_seconds(later) <= 120
 
 

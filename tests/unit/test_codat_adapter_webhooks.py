@@ -3,12 +3,12 @@ tolerance, svix-* headers, rotated secrets, and bodies that must be refused."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks import webhooks as library
 
-from services.providers.base import WebhookVerificationFailed
+from services.providers.base import WebhookMalformed, WebhookVerificationFailed
 from services.providers.codat_webhooks import standard_headers, verify_signature, verify_webhook
 
 # reference/codat/NOTES.md §8, from Codat's docs
@@ -25,7 +25,7 @@ def pin_now(monkeypatch, epoch: float) -> None:
     class Pinned(datetime):
         @classmethod
         def now(cls, tz=None):
-            return datetime.fromtimestamp(epoch, tz or timezone.utc)
+            return datetime.fromtimestamp(epoch, tz or UTC)
     monkeypatch.setattr(library, "datetime", Pinned)
 
 
@@ -34,7 +34,7 @@ def headers(signature: str = SIGNATURE, prefix: str = "webhook", timestamp: int 
 
 
 def sign(secret: str, body: bytes, msg_id: str = MSG_ID, timestamp: int = TIMESTAMP) -> str:
-    return library.Webhook(secret).sign(msg_id, datetime.fromtimestamp(timestamp, timezone.utc), body.decode())
+    return library.Webhook(secret).sign(msg_id, datetime.fromtimestamp(timestamp, UTC), body.decode())
 
 
 def test_codat_test_vector_verifies(monkeypatch):
@@ -104,7 +104,7 @@ def test_verify_webhook_returns_the_event_and_refuses_signed_junk(monkeypatch):
                            "payload": {"referenceCompany": {"id": "c-1"}, "dataTypes": []}}).encode()
     event = verify_webhook(envelope, headers(sign(OTHER_SECRET, envelope)), OTHER_SECRET)
     assert (event.event_type, event.company_id) == ("read.completed", "c-1")
-    with pytest.raises(WebhookVerificationFailed, match="not a Codat webhook"):
+    with pytest.raises(WebhookMalformed, match="not a Codat webhook"):
         verify_webhook(BODY, headers(), SECRET)  # verifies, but is no Codat event
     with pytest.raises(WebhookVerificationFailed):
         verify_webhook(envelope, headers(sign(SECRET, envelope)), OTHER_SECRET)

@@ -49,7 +49,8 @@ def test_lists_every_error_with_its_path():
     with pytest.raises(AssertionError) as caught:
         spec.validate_response("GET", f"/companies/{COMPANY}/connections/{CONN}", 200, body)
     message = str(caught.value)
-    assert "$.status: 'Connected' is not one of ['PendingAuth', 'Linked', 'Unlinked', 'Deauthorized']" in message
+    assert ("$.status: 'Connected' is not one of "
+            "['PendingAuth', 'Linked', 'Unlinked', 'Deauthorized']") in message
     assert "'linkUrl' is a required property" in message
     assert "Additional properties are not allowed ('surprise' was unexpected)" in message
 
@@ -61,7 +62,8 @@ def test_nullable_fields_accept_null_only_after_the_rewrite():
         spec.validate_response("GET", f"/companies/{COMPANY}/connections/{CONN}", 200,
                                {**body, "lastSync": 5})
     raw = spec._parse(spec.SPEC_DIR / spec.FILES["platform"])  # the quirk, on the file as published
-    registry = Registry().with_resource("urn:raw", Resource.from_contents(raw, default_specification=DRAFT202012))
+    resource = Resource.from_contents(raw, default_specification=DRAFT202012)
+    registry = Registry().with_resource("urn:raw", resource)
     strict = OAS31Validator({"$ref": "urn:raw#/components/schemas/Connection"}, registry=registry)
     assert not strict.is_valid(body)
 

@@ -1,0 +1,61 @@
+"""Multi-step flows shared by the end-to-end tests."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+
+from tests.support import client
+
+
+def consent(connection_url: str, platform: str = "Xero") -> httpx.Response:
+    """Submit the consent page's form the way a browser without JavaScript would."""
+    page = httpx.get(connection_url)
+    assert page.status_code == 200, page.text
+    assert 'name="platform"' in page.text and "Allow access" in page.text
+    action = re.search(r'<form[^>]*action="([^"]*)"', page.text)
+    target = httpx.URL(connection_url).join(action.group(1)) if action and action.group(1) else connection_url
+    return httpx.post(str(target), data={"platform": platform}, follow_redirects=True)
+
+
+def sandbox_company(system, entity_id: str) -> dict:
+    companies = httpx.get(f"{system.sandbox_url}/admin/companies").json()
+    return next(c for c in companies if (c.get("tags") or {}).get("entity_id") == entity_id)
+
+
+def wait_status(sdk, connection_id: str, status: str):
+    return client.wait_for(lambda: (c := sdk.accounting.connections.get_by_id(connection_id)).status == status
+                           and c, what=f"connection {connection_id} to be {status}")
+
+
+def wait_pulled(sdk, connection_id: str, after: datetime | None = None, timeout: float = 30):
+    def pulled():
+        c = sdk.accounting.connections.get_by_id(connection_id)
+        return c.last_pull is not None and (after is None or c.last_pull > after) and c
+    return client.wait_for(pulled, timeout=timeout, what=f"a pull of connection {connection_id}")
+
+
+def connect(system, sdk, entity_id: str, platform: str = "Xero"):
+    """Create a connection, allow it on the consent page, wait for the initial pull."""
+    created = sdk.accounting.connections.create()
+    consent(created.connection_url, platform)
+    wait_status(sdk, created.id, "connected")
+    return wait_pulled(sdk, created.id)
+
+
+def counterpart(system, entity_id: str, name: str, *, country=None, city=None, line1=None,
+                customer=True, vendor=False, counterpart_id: str | None = None) -> str:
+    cid = counterpart_id or str(uuid.uuid4())
+    address = {k: v for k, v in (("country", country), ("city", city), ("line1", line1)) if v}
+    client.publish(system.settings.amqp_url, client.cloud_event("counterpart.created", {
+        "id": cid, "type": "organization", "name": name, "is_customer": customer, "is_vendor": vendor,
+        "address": address or None, "updated_at": datetime.now(UTC).isoformat()}, entity_id))
+    return cid
+
+
+def sync_and_wait(sdk, connection_id: str):
+    before = sdk.accounting.connections.get_by_id(connection_id).last_pull
+    sdk.accounting.connections.sync_by_id(connection_id)
+    return wait_pulled(sdk, connection_id, after=before)
