@@ -32,3 +32,51 @@ def multiple_products(name: str, system: str, candidates: tuple[str, ...]) -> Sy
         "multiple_matches",
         f"{len(candidates)} products named {name!r} match in {system}: {', '.join(candidates)}",
         f"Give the product a unique name in {system} and in ledgersync, then sync again")
+
+
+def percent(minor: int) -> str:
+    return f"{minor / 100:.2f}%"
+
+
+def tax_rate_not_found(value: int, system: str, line: str) -> SyncError:
+    return SyncError("tax_rate_not_found", f"No tax rate of {percent(value)} exists in {system} "
+                     f"(line {line!r})", f"Create a tax rate of exactly {percent(value)} in {system} "
+                     "and push again")
+
+
+def product_not_mapped(name: str, product_id: str, system: str) -> SyncError:
+    return SyncError("product_not_mapped", f"Product {name!r} ({product_id}) is not mapped to an item "
+                     f"in {system}", f"Create a product named {name!r} in {system}, sync, then push again")
+
+
+def product_ambiguous(name: str, product_id: str, system: str) -> SyncError:
+    return SyncError("product_not_mapped", f"Product {name!r} ({product_id}) matches several items in "
+                     f"{system}", f"Give the product a unique name in {system}, sync, then push again")
+
+
+def counterpart_unknown(counterpart_id: str, system: str) -> SyncError:
+    return SyncError("counterpart_not_found", f"Counterpart {counterpart_id} is unknown to ledgersync",
+                     f"Make sure counterpart.created was published, or create the counterpart in {system} "
+                     "with the same name, sync, then push again")
+
+
+def counterpart_not_mapped(name: str, role: str, system: str, why: str = "") -> SyncError:
+    return SyncError("counterpart_not_mapped",
+                     f"Counterpart {name!r} is not mapped to a {role} in {system}{': ' + why if why else ''}",
+                     f"Create the counterpart in {system} with the same name (or make the match unique), "
+                     "sync, then push again")
+
+
+def missing_setting(setting: str, system: str) -> SyncError:
+    return SyncError("ledger_account_not_set", f"Entity setting {setting} is not set",
+                     f"Set {setting} to a ledger account of {system} (PATCH /v1/entities/{{id}}/settings), "
+                     "then push again")
+
+
+def bill_line(code: str, line: str, message: str, hint: str) -> SyncError:
+    return SyncError(code, f"Bill line {line!r}: {message}", hint)
+
+
+def provider_rejected(messages: list[str], system: str) -> SyncError:
+    return SyncError("provider_validation_failed", f"{system} refused the document: {'; '.join(messages)}",
+                     f"Fix the document in ledgersync or the referenced records in {system}, then push again")

@@ -242,7 +242,7 @@ def test_make_event_rejects_unknown_types_and_bad_data():
 def test_product_discovered_and_connection_events():
     discovered = make_event("product.discovered", {
         "synced_record_id": str(uuid.uuid4()), "connection_id": str(uuid.uuid4()),
-        "name": "Widget", "description": "A widget", "type": "product",
+        "product_id": str(uuid.uuid4()), "name": "Widget", "description": "A widget", "type": "product",
         "price": {"value": 1999, "currency": "GBP"}, "ledger_account_id": "4000",
         "provider_object_id": "item-1"}, entity_id=ENTITY)
     assert discovered["data"]["price"] == {"value": 1999, "currency": "GBP"}
