@@ -13,11 +13,12 @@ import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
 from services.core import metrics, retry, topology
-from services.core.errors import PermanentError, RetryableError
+from services.core.errors import Deferred, PermanentError, RetryableError
 
 log = structlog.get_logger(__name__)
 ATTEMPT_HEADER = "x-ledgersync-attempt"
 REASON_HEADER = "x-ledgersync-reason"
+ROUTING_KEY_HEADER = "x-ledgersync-original-routing-key"
 
 Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
 
@@ -65,9 +66,15 @@ class Publisher:
         await target.publish(message, routing_key=routing_key)  # waits for the broker's confirm
 
 
+def routing_key(message: AbstractIncomingMessage) -> str | None:
+    """The key the message was first published with (a delayed retry comes back under another)."""
+    return (message.headers or {}).get(ROUTING_KEY_HEADER) or message.routing_key
+
+
 def _copy(message: AbstractIncomingMessage, headers: dict) -> dict[str, Any]:
     return dict(body=message.body, message_id=message.message_id,
-                headers={**(message.headers or {}), **headers})
+                headers={**(message.headers or {}), ROUTING_KEY_HEADER: routing_key(message) or "",
+                         **headers})
 
 
 class Consumer:
@@ -96,7 +103,7 @@ class Consumer:
     async def _process(self, message: AbstractIncomingMessage) -> None:
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))
         with structlog.contextvars.bound_contextvars(
-                queue=self.queue, message_id=message.message_id, routing_key=message.routing_key,
+                queue=self.queue, message_id=message.message_id, routing_key=routing_key(message),
                 attempt=attempt):
             try:
                 with metrics.MESSAGE_SECONDS.labels(self.queue).time():
@@ -119,26 +126,28 @@ class Consumer:
 
     async def retry(self, message: AbstractIncomingMessage, attempt: int, exc: BaseException) -> None:
         after = getattr(exc, "retry_after", None)
-        tier = retry.backoff_tier(attempt)
-        if tier is None:
-            await self.dead_letter(message, f"retries exhausted after {attempt} attempts: "
-                                            f"{type(exc).__name__}: {exc}")
-            return
-        if after:
-            tier = max(tier, retry.retry_after_tier(after))
+        if isinstance(exc, Deferred):  # waiting, not failing: the attempt count stays
+            tier, next_attempt = retry.retry_after_tier(after or 1), attempt
+        else:
+            tier, next_attempt = retry.backoff_tier(attempt), attempt + 1
+            if tier is None:
+                await self.dead_letter(message, f"retries exhausted after {attempt} attempts: "
+                                                f"{type(exc).__name__}: {exc}")
+                return
+            if after:
+                tier = max(tier, retry.retry_after_tier(after))
         log.warning("message.retry_scheduled", tier=tier, error=str(exc), error_type=type(exc).__name__)
         await self.publisher.publish("", topology.retry_queue(self.queue, tier),
-                                     **_copy(message, {ATTEMPT_HEADER: attempt + 1}),
+                                     **_copy(message, {ATTEMPT_HEADER: next_attempt}),
                                      expiration_ms=retry.jittered_ms(tier))
         await message.ack()
-        metrics.MESSAGES.labels(self.queue, "retried").inc()
+        metrics.MESSAGES.labels(self.queue, "deferred" if isinstance(exc, Deferred) else "retried").inc()
 
     async def dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         log.error("message.dead_lettered", reason=reason)
         await self.publisher.publish(
             topology.DEAD_LETTER_EXCHANGE, self.queue,
-            **_copy(message, {REASON_HEADER: reason[:1000],
-                              "x-ledgersync-original-routing-key": message.routing_key or ""}))
+            **_copy(message, {REASON_HEADER: reason[:1000]}))
         await message.ack()
         metrics.MESSAGES.labels(self.queue, "dead_lettered").inc()
 

@@ -44,6 +44,11 @@ class RetryableError(LedgersyncError):
         self.retry_after = retry_after
 
 
+class Deferred(RetryableError):
+    """Raised when work must wait (a paused connection, a dependency in flight); waiting is not
+    a failed attempt, so it never ends in the dead-letter queue."""
+
+
 class ProviderError(LedgersyncError):
     """Raised when the provider answers with an error; ``status`` is its HTTP status."""
 

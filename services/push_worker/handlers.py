@@ -6,16 +6,31 @@ from functools import partial
 from services.connections import sync
 from services.core.resources import Resources
 from services.pull.run import pull_connection
+from services.push import settle
+from services.push.events import document_handler, push_new_counterpart
+from services.push.pusher import push_record
 from services.push_worker.entities import apply_entity
 from services.push_worker.mirrors import apply_counterpart, apply_product
 
 
+async def _counterpart(conn, event) -> None:
+    connection = await apply_counterpart(conn, event)
+    await push_new_counterpart(conn, event, connection)
+
+
 def event_handlers(res: Resources) -> dict:
     return {"entity.created": apply_entity, "entity.updated": apply_entity,
-            "counterpart.created": apply_counterpart, "counterpart.updated": apply_counterpart,
-            "product.created": apply_product, "product.updated": apply_product}
+            "counterpart.created": _counterpart, "counterpart.updated": _counterpart,
+            "product.created": apply_product, "product.updated": apply_product,
+            "receivable.issued": document_handler("receivable"),
+            "credit_note.issued": document_handler("credit_note"),
+            "payment_record.created": document_handler("payment_record"),
+            "payable.issued": document_handler("bill"), "payable.canceled": document_handler("bill")}
 
 
 def command_handlers(res: Resources) -> dict:
     return {"sync_connection": partial(sync.start_refresh, res.pool, res.adapter),
-            "pull_connection": partial(pull_connection, res)}
+            "pull_connection": partial(pull_connection, res),
+            "push_record": partial(push_record, res),
+            "settle_push": partial(settle.settle_push, res),
+            "reconcile_push": partial(settle.reconcile_push, res)}

@@ -9,6 +9,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from contracts.errors import ContractViolation
 from contracts.events import parse_domain_event
+from services.core.bus import routing_key
 from services.core.errors import PermanentError
 
 log = structlog.get_logger(__name__)
@@ -20,7 +21,7 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler]):
 
     async def consume(message: AbstractIncomingMessage) -> None:
         try:
-            event = parse_domain_event(message.body, message.routing_key)
+            event = parse_domain_event(message.body, routing_key(message))
         except ContractViolation as exc:
             raise PermanentError(f"invalid event: {exc.reason}") from exc
         handler = handlers.get(event.type)

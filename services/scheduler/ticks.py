@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from functools import partial
+
 import asyncpg
 import structlog
 
 from services.connections import service
 from services.connections.sync import finish_run
+from services.core.commands import send_command
 
 log = structlog.get_logger(__name__)
 SYNC_RUN_TIMEOUT = timedelta(minutes=30)
@@ -47,6 +50,20 @@ async def purge(pool: asyncpg.Pool) -> None:
     await pool.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
 
 
-def extra_ticks(_res) -> list:
-    """Ticks contributed by the push pipeline (stale-push re-checks); none yet."""
-    return []
+async def recheck_pushes(pool: asyncpg.Pool, after: timedelta) -> int:
+    """Writes with no settled answer after a while: ask the provider what became of them."""
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            "UPDATE push_attempts SET checked_at = now() WHERE id IN (SELECT id FROM push_attempts "
+            "WHERE status IN ('sending', 'pending') AND checked_at < now() - $1::interval "
+            "ORDER BY checked_at LIMIT 200 FOR UPDATE SKIP LOCKED) RETURNING id", after)
+        for row in rows:
+            await send_command(conn, "settle_push", {"attempt_id": str(row["id"])})
+    if rows:
+        log.info("scheduler.pushes_rechecked", count=len(rows))
+    return len(rows)
+
+
+def extra_ticks(res) -> list:
+    """Ticks of the push pipeline: stale-push re-checks."""
+    return [partial(recheck_pushes, res.pool, res.settings.stale_push_after)]

@@ -7,6 +7,7 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
 from services.connections import webhooks as connection_webhooks
+from services.push import settle
 from services.core.errors import PermanentError
 from services.core.resources import Resources
 
@@ -18,6 +19,8 @@ def _route(event_type: str):
         return connection_webhooks.on_connection_event
     if event_type.startswith("read.completed"):
         return connection_webhooks.on_read_completed
+    if event_type.endswith((".write.successful", ".write.unsuccessful")):
+        return settle.on_write_event
     return None
 
 

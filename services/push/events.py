@@ -1,0 +1,65 @@
+"""Domain events that lead to pushes: the document is mirrored, then pushed when the seeds say so."""
+from __future__ import annotations
+
+import structlog
+
+from services.push import records
+from services.push_worker.mirrors import _entity_or_fail, connected
+
+log = structlog.get_logger(__name__)
+
+
+def _pushable(kind: str, event, connection) -> str | None:
+    """Why this document is not pushed, or None when it is."""
+    if kind == "receivable" and connection["connected_at"] and event.data.issued_at < connection["connected_at"]:
+        return "issued before the connection was established"
+    if kind == "payment_record" and event.data.object.type != "receivable":
+        return "only payments of receivables are pushed"
+    return None
+
+
+def document_handler(kind: str):
+    async def apply(conn, event) -> None:
+        await _entity_or_fail(conn, event)
+        data = event.data
+        stored = await conn.fetchval("SELECT source_updated_at FROM documents WHERE id = $1 FOR UPDATE", data.id)
+        updated_at = getattr(data, "updated_at", None) or event.time
+        if stored and stored > updated_at:
+            log.info("event.stale_ignored", stored=stored.isoformat())
+            return
+        await conn.execute(
+            """INSERT INTO documents (id, entity_id, kind, status, data, source_updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, data = EXCLUDED.data,
+                   source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
+               WHERE documents.entity_id = EXCLUDED.entity_id AND documents.kind = EXCLUDED.kind""",
+            data.id, event.entityid, kind, getattr(data, "status", None), data.model_dump(mode="json"), updated_at)
+        connection = await connected(conn, event.entityid)
+        if connection is None:
+            log.info("push.skipped", reason="the entity has no connected accounting connection")
+            return
+        if why := _pushable(kind, event, connection):
+            log.info("push.skipped", reason=why)
+            return
+        structlog.contextvars.bind_contextvars(connection_id=str(connection["id"]))
+        record, started = await records.ensure_record(conn, connection, kind, data.id, updated_at)
+        structlog.contextvars.bind_contextvars(record_id=str(record["id"]))
+        if started:
+            log.info("push.queued", object_type=kind)
+        elif record["sync_status"] == "error":
+            await records.repush(conn, record, f"a newer {event.type} arrived")
+        elif record["sync_status"] == "done":
+            log.info("push.already_done", note="the document is in the accounting system; not pushed twice")
+    return apply
+
+
+async def push_new_counterpart(conn, event, connection) -> None:
+    """counterpart.created while connected: create it in the accounting system unless matched."""
+    if connection is None or event.type != "counterpart.created":
+        return
+    for role, wanted in (("customer", event.data.is_customer), ("vendor", event.data.is_vendor)):
+        if wanted:
+            record, started = await records.ensure_record(conn, connection, role, event.data.id,
+                                                          event.data.updated_at)
+            if started:
+                log.info("push.queued", object_type=role, record_id=str(record["id"]))

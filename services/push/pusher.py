@@ -1,0 +1,125 @@
+"""Command ``push_record``: prerequisites → body → one provider write per logical push.
+
+Phase 1 (a transaction) decides and stores the attempt with its idempotency key; phase 2
+calls the provider; phase 3 stores the operation. A crash between 2 and 3 re-sends the same
+key on redelivery, so the accounting system never gets a second document."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from services.core.errors import Deferred, ProviderRateLimited, ProviderRejected
+from services.core.resources import Resources
+from services.providers import codat_bodies as bodies
+from services.push import inputs, records, settle
+from services.sync import errors as E
+
+log = structlog.get_logger(__name__)
+IDEMPOTENCY_WINDOW = timedelta(minutes=80)  # Codat keeps a key 90 minutes
+
+
+async def _counterpart_body(conn, record) -> dict | None:
+    row = await conn.fetchrow("SELECT * FROM counterparts WHERE id = $1", record["object_id"])
+    return bodies.contact(dict(row), record["object_type"]) if row else None
+
+
+async def _plan(conn, connection, record):
+    """(body, problems, wait_for): what to send, or why not, or what to wait for."""
+    kind = record["object_type"]
+    if kind in ("customer", "vendor"):
+        body = await _counterpart_body(conn, record)
+        return (body, [], None) if body else (None, [E.counterpart_unknown(str(record["object_id"]), "")], None)
+    doc = await conn.fetchval("SELECT data FROM documents WHERE id = $1", record["object_id"])
+    verdict, extra = await inputs.verdict(conn, connection, kind, doc)
+    if verdict.errors:
+        return None, verdict.errors, None
+    if verdict.create_counterpart and kind != "payment_record":
+        dep, _ = await records.ensure_record(conn, connection, inputs.ROLE_OF[kind],
+                                             uuid.UUID(str(doc["counterpart_id"])), None)
+        return None, [], dep["id"]
+    if verdict.wait_for:
+        return None, [], uuid.UUID(verdict.wait_for)
+    try:
+        build = {"receivable": bodies.invoice, "credit_note": bodies.credit_note, "bill": bodies.bill}.get(kind)
+        body = build(doc, verdict) if build else bodies.payment(doc, verdict, extra["invoice_id"])
+    except bodies.TotalsMismatch as exc:
+        return None, [E.SyncError("document_totals_inconsistent", f"The document's totals do not add up: {exc}",
+                                  "Correct the document's totals upstream and issue it again")], None
+    return body, [], None
+
+
+async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
+    """Phase 1: (attempt, connection, body) to send, or None when there is nothing to send."""
+    async with res.pool.acquire() as conn, conn.transaction():
+        record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1 FOR UPDATE", record_id)
+        if record is None or record["sync_status"] != "pending" or record["push_generation"] != generation:
+            log.info("push.command_stale")
+            return None
+        connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
+        if connection["status"] != "connected":
+            await records.fail(conn, record, [E.SyncError(
+                "connection_not_connected", f"The accounting connection is {connection['status']}",
+                "Connect the entity's accounting system again, then push this record")])
+            return None
+        if connection["throttled_until"] and connection["throttled_until"] > datetime.now(UTC):
+            wait = (connection["throttled_until"] - datetime.now(UTC)).total_seconds()
+            raise Deferred("connection paused by the provider's rate limit", retry_after=max(wait, 0.5))
+        attempt = await conn.fetchrow("SELECT * FROM push_attempts WHERE record_id = $1 AND generation = $2",
+                                      record_id, generation)
+        if attempt is not None and attempt["status"] != "sending":
+            return None  # already written: its webhook (or the scheduler's re-check) settles it
+        if attempt is not None and datetime.now(UTC) - attempt["requested_at"] > IDEMPOTENCY_WINDOW:
+            await settle.request_reconcile(conn, attempt)  # look before writing again
+            return None
+        body, problems, wait_for = await _plan(conn, connection, record)
+        if problems:
+            await records.fail(conn, record, problems)
+            return None
+        if wait_for:
+            await conn.execute("UPDATE synced_records SET waiting_for = $2 WHERE id = $1", record_id, wait_for)
+            log.info("push.waiting", waiting_for=str(wait_for))
+            return None
+        if attempt is None:
+            attempt = await conn.fetchrow(
+                "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status) "
+                "VALUES ($1, $2, $3, $4, $5, 'sending') RETURNING *", uuid.uuid4(), record_id, generation,
+                records.key(record_id, generation), bodies.DATA_TYPES[record["object_type"]])
+        return attempt, connection, body
+
+
+async def push_record(res: Resources, args: dict) -> None:
+    record_id, generation = uuid.UUID(args["record_id"]), int(args["generation"])
+    prepared = await _prepare(res, record_id, generation)
+    if prepared is None:
+        return
+    attempt, connection, body = prepared
+    try:
+        result = await res.adapter.push(connection["provider_company_id"], connection["provider_connection_id"],
+                                        attempt["data_type"], body, str(attempt["idempotency_key"]))
+    except ProviderRateLimited as exc:
+        await res.pool.execute("UPDATE accounting_connections SET throttled_until = GREATEST(coalesce("
+                               "throttled_until, now()), now() + make_interval(secs => $2)) WHERE id = $1",
+                               connection["id"], float(exc.retry_after or 30))
+        log.warning("push.rate_limited", retry_after=exc.retry_after)
+        raise Deferred("rate limited by the provider", retry_after=exc.retry_after) from exc
+    except ProviderRejected as exc:
+        messages = [e.get("message") or str(e) for e in exc.context.get("errors") or []] or [exc.message]
+        await settle.refused(res, attempt, messages)
+        return
+    log.info("push.sent", operation_id=result.operation_id, status=result.status, data_type=attempt["data_type"])
+    await settle.record_operation(res, attempt, result)
+
+
+async def body_for(res: Resources, record, connection) -> dict | None:
+    """The body a push of ``record`` sends now (for looking an unanswered write up); read-only:
+    whatever planning wrote is rolled back."""
+    async with res.pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            body, _, _ = await _plan(conn, connection, record)
+        finally:
+            await tx.rollback()
+    return body

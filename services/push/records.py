@@ -1,0 +1,88 @@
+"""Synced-record state changes of the push pipeline, inside the caller's transaction."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import structlog
+
+from services.core.commands import send_command
+from services.records import repo
+from services.sync import errors as E
+from services.sync.errors import SyncError
+
+log = structlog.get_logger(__name__)
+
+
+def key(record_id, generation: int) -> uuid.UUID:
+    """The idempotency key of one logical push: the same for every retry of that push."""
+    return uuid.uuid5(uuid.UUID(str(record_id)), f"push:{generation}")
+
+
+async def request_push(conn, record) -> None:
+    await send_command(conn, "push_record", {"record_id": str(record["id"]),
+                                             "generation": record["push_generation"]},
+                       key=f"push:{record['id']}:{record['push_generation']}:{uuid.uuid4().hex[:8]}")
+
+
+async def in_flight(conn, record) -> bool:
+    """A write of the record's current push was sent and has no settled answer yet."""
+    return bool(await conn.fetchval(
+        "SELECT 1 FROM push_attempts WHERE record_id = $1 AND generation = $2 AND status IN ('sending', 'pending')",
+        record["id"], record["push_generation"]))
+
+
+async def ensure_record(conn, connection, object_type: str, object_id, object_updated_at) -> tuple[object, bool]:
+    """The object's record, created pending and queued when new; (record, started)."""
+    existing = await repo.find(conn, connection["id"], object_type, object_id, for_update=True)
+    if existing is not None:
+        return existing, False
+    row = await repo.save(conn, connection, object_type, object_id, sync_status="pending",
+                          object_updated_at=object_updated_at)
+    await request_push(conn, row)
+    return row, True
+
+
+async def repush(conn, record, reason: str) -> object:
+    """A new logical push (new generation, new idempotency key)."""
+    row = await conn.fetchrow(
+        "UPDATE synced_records SET push_generation = push_generation + 1, sync_status = 'pending', "
+        "errors = NULL, waiting_for = NULL, updated_at = now() WHERE id = $1 RETURNING *", record["id"])
+    await repo._announce(conn, record["sync_status"], row)  # noqa: SLF001
+    await request_push(conn, row)
+    log.info("push.requested_again", record_id=str(row["id"]), generation=row["push_generation"], reason=reason)
+    return row
+
+
+async def fail(conn, record, problems: list[SyncError]) -> None:
+    connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
+    await repo.save(conn, connection, record["object_type"], record["object_id"], sync_status="error",
+                    errors=E.as_errors(problems))
+    await conn.execute("UPDATE synced_records SET waiting_for = NULL WHERE id = $1", record["id"])
+    log.warning("push.failed", record_id=str(record["id"]), codes=[p.code for p in problems])
+    await settle_dependents(conn, record, ok=False, why=problems[0].message)
+
+
+async def done(conn, record, platform_id: str, completed_at: datetime | None) -> None:
+    connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
+    now = datetime.now(UTC)
+    await repo.save(conn, connection, record["object_type"], record["object_id"], sync_status="done",
+                    errors=None, platform_object_id=platform_id, provider_object_id=platform_id,
+                    platform_updated_at=completed_at or now, provider_updated_at=now)
+    log.info("push.done", record_id=str(record["id"]), platform_object_id=platform_id)
+    await settle_dependents(conn, record, ok=True)
+
+
+async def settle_dependents(conn, record, *, ok: bool, why: str = "") -> None:
+    """Documents waiting for this record: push them now, or fail them with the reason."""
+    rows = await conn.fetch("UPDATE synced_records SET waiting_for = NULL WHERE waiting_for = $1 RETURNING *",
+                            record["id"])
+    for row in rows:
+        if ok:
+            await request_push(conn, row)
+        else:
+            role = "vendor" if record["object_type"] == "vendor" else "customer"
+            await fail(conn, row, [E.SyncError("dependency_failed",
+                                               f"The {record['object_type'].replace('_', ' ')} it needs could not "
+                                               f"be pushed: {why}", f"Fix the {role}'s synced record "
+                                               f"{record['id']} and push it, then push this one again")])

@@ -1,0 +1,135 @@
+"""Settling pushes: the provider's answer, its webhooks, and look-ups of unanswered writes."""
+from __future__ import annotations
+
+import uuid
+
+import structlog
+
+from services.core.commands import send_command
+from services.core.errors import RetryableError
+from services.core.resources import Resources
+from services.providers import codat_bodies as bodies
+from services.providers.base import PushResult
+from services.pull.match import platform_name
+from services.push import records
+from services.sync import errors as E
+
+log = structlog.get_logger(__name__)
+
+
+async def _locked(conn, attempt_id):
+    attempt = await conn.fetchrow("SELECT * FROM push_attempts WHERE id = $1 FOR UPDATE", attempt_id)
+    record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1 FOR UPDATE", attempt["record_id"])
+    return attempt, record
+
+
+async def apply(conn, attempt, record, result: PushResult) -> str:
+    """Move the attempt and (when it is the record's current push) the record; never backwards."""
+    if attempt["status"] in ("success", "failed", "timed_out"):
+        return "already_settled"
+    if result.status == "pending":
+        await conn.execute("UPDATE push_attempts SET status = 'pending', operation_id = coalesce(operation_id, $2) "
+                           "WHERE id = $1", attempt["id"], result.operation_id)
+        return "pending"
+    errors = [{"message": e.get("message")} for e in result.errors] or (
+        [{"message": result.error_message}] if result.error_message else None)
+    await conn.execute("UPDATE push_attempts SET status = $2, operation_id = coalesce(operation_id, $3), "
+                       "errors = $4, completed_at = now() WHERE id = $1", attempt["id"], result.status,
+                       result.operation_id, errors)
+    current = record["push_generation"] == attempt["generation"] and record["sync_status"] == "pending"
+    if not current:
+        return "stale"
+    if result.status == "success" and result.record_id:
+        await records.done(conn, record, result.record_id, None)
+        return "done"
+    if result.status == "timed_out":
+        await request_reconcile(conn, attempt)
+        return "reconciling"
+    system = platform_name(await conn.fetchrow("SELECT platform FROM accounting_connections WHERE id = $1",
+                                               record["connection_id"]))
+    messages = [e["message"] for e in errors or [] if e.get("message")] or ["no reason given"]
+    await records.fail(conn, record, [E.provider_rejected(messages, system)])
+    return "error"
+
+
+async def record_operation(res: Resources, attempt, result: PushResult) -> None:
+    """Phase 3 of a push: the provider accepted the write; remember its operation."""
+    async with res.pool.acquire() as conn, conn.transaction():
+        current, record = await _locked(conn, attempt["id"])
+        await apply(conn, current, record, result)
+
+
+async def refused(res: Resources, attempt, messages: list[str]) -> None:
+    async with res.pool.acquire() as conn, conn.transaction():
+        current, record = await _locked(conn, attempt["id"])
+        await apply(conn, current, record, PushResult(operation_id=None, status="failed", record_id=None,
+                                                       errors=[{"message": m} for m in messages]))
+
+
+async def on_write_event(conn, res, event_type: str, body: dict) -> str:
+    """``{dataType}.write.successful|unsuccessful`` (inside the webhook processor's transaction)."""
+    result = res.adapter.push_result_from_webhook(res.adapter.parse_webhook(body))
+    attempt = await conn.fetchrow("SELECT id FROM push_attempts WHERE operation_id = $1", result.operation_id)
+    if attempt is None:  # the write's answer may not be stored yet: try again shortly
+        raise RetryableError(f"push operation {result.operation_id} is not known (yet)")
+    current, record = await _locked(conn, attempt["id"])
+    structlog.contextvars.bind_contextvars(record_id=str(record["id"]), operation_id=result.operation_id)
+    if result.status in ("failed", "timed_out") and current["status"] not in ("success", "failed", "timed_out"):
+        await send_command(conn, "settle_push", {"attempt_id": str(current["id"])})  # fetch the details
+        return "details_requested"
+    return await apply(conn, current, record, result)
+
+
+async def settle_push(res: Resources, args: dict) -> None:
+    """Command: read the operation at the provider and settle the attempt with it."""
+    attempt_id = uuid.UUID(args["attempt_id"])
+    row = await res.pool.fetchrow("SELECT a.*, c.provider_company_id FROM push_attempts a JOIN synced_records r "
+                                  "ON r.id = a.record_id JOIN accounting_connections c ON c.id = r.connection_id "
+                                  "WHERE a.id = $1", attempt_id)
+    if row is None or row["status"] in ("success", "failed", "timed_out"):
+        return
+    if row["operation_id"] is None:  # never answered: push the same key again (idempotent)
+        record = await res.pool.fetchrow("SELECT * FROM synced_records WHERE id = $1", row["record_id"])
+        async with res.pool.acquire() as conn, conn.transaction():
+            await records.request_push(conn, record)
+        return
+    result = await res.adapter.get_push_operation(row["provider_company_id"], row["operation_id"])
+    async with res.pool.acquire() as conn, conn.transaction():
+        current, record = await _locked(conn, attempt_id)
+        outcome = await apply(conn, current, record, result)
+    log.info("push.settled", attempt_id=str(attempt_id), outcome=outcome)
+
+
+async def request_reconcile(conn, attempt) -> None:
+    await send_command(conn, "reconcile_push", {"attempt_id": str(attempt["id"])})
+
+
+async def reconcile_push(res: Resources, args: dict) -> None:
+    """Command: a write with an unknown outcome. Look the document up before writing again."""
+    attempt_id = uuid.UUID(args["attempt_id"])
+    async with res.pool.acquire() as conn:
+        attempt = await conn.fetchrow("SELECT * FROM push_attempts WHERE id = $1", attempt_id)
+        record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1", attempt["record_id"])
+        connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
+    if record["sync_status"] != "pending" or record["push_generation"] != attempt["generation"]:
+        return
+    from services.push.pusher import body_for  # the body this push would send
+    body = await body_for(res, record, connection)
+    query = bodies.lookup_query(record["object_type"], body or {})
+    found = None
+    if query:
+        page = await res.adapter.list_page(connection["provider_company_id"], attempt["data_type"], 1, 5, query)
+        found = page.results[0]["id"] if page.results else None
+    async with res.pool.acquire() as conn, conn.transaction():
+        current, locked = await _locked(conn, attempt_id)
+        if locked["sync_status"] != "pending" or locked["push_generation"] != current["generation"]:
+            return
+        if current["status"] in ("sending", "pending"):
+            await conn.execute("UPDATE push_attempts SET status = 'timed_out', completed_at = now() WHERE id = $1",
+                               attempt_id)
+        if found:
+            log.info("push.reconciled_found", record_id=str(record["id"]), platform_object_id=found)
+            await records.done(conn, locked, found, None)
+        else:
+            log.info("push.reconciled_absent", record_id=str(record["id"]))
+            await records.repush(conn, locked, "the unanswered write did not create the document")
