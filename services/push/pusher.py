@@ -78,6 +78,11 @@ async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
             await records.fail(conn, record, problems)
             return None
         if wait_for:
+            # lock the dependency: either its settlement sees our waiting_for, or we see it settled
+            status = await conn.fetchval("SELECT sync_status FROM synced_records WHERE id = $1 FOR UPDATE", wait_for)
+            if status != "pending":
+                await records.request_push(conn, record)  # it settled meanwhile: decide again
+                return None
             await conn.execute("UPDATE synced_records SET waiting_for = $2 WHERE id = $1", record_id, wait_for)
             log.info("push.waiting", waiting_for=str(wait_for))
             return None

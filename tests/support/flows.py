@@ -59,3 +59,46 @@ def sync_and_wait(sdk, connection_id: str):
     before = sdk.accounting.connections.get_by_id(connection_id).last_pull
     sdk.accounting.connections.sync_by_id(connection_id)
     return wait_pulled(sdk, connection_id, after=before)
+
+
+def product(system, entity_id: str, name: str, product_id: str | None = None) -> str:
+    pid = product_id or str(uuid.uuid4())
+    client.publish(system.settings.amqp_url, client.cloud_event("product.created", {
+        "id": pid, "name": name, "type": "service", "price": {"value": 12000, "currency": "EUR"},
+        "updated_at": datetime.now(UTC).isoformat()}, entity_id))
+    return pid
+
+
+def invoice_data(counterpart_id: str, lines: list[tuple[str | None, str, float, int, int]], *,
+                 invoice_id: str | None = None, number: str | None = None, issued_at: datetime | None = None,
+                 currency: str = "EUR") -> dict:
+    """lines: (product_id, name, quantity, unit_price minor, vat percent minor)."""
+    items, subtotal, vat = [], 0, 0
+    for product_id, name, quantity, unit_price, rate in lines:
+        sub = round(unit_price * quantity)
+        tax = round(sub * rate / 10000)
+        subtotal, vat = subtotal + sub, vat + tax
+        items.append({"product_id": product_id, "name": name, "quantity": quantity, "unit_price": unit_price,
+                      "vat_rate_value": rate})
+    now = datetime.now(UTC)
+    return {"id": invoice_id or str(uuid.uuid4()), "document_id": number or f"INV-{uuid.uuid4().hex[:8]}",
+            "counterpart_id": counterpart_id, "currency": currency, "issue_date": now.date().isoformat(),
+            "due_date": now.date().isoformat(), "issued_at": (issued_at or now).isoformat(),
+            "line_items": items, "subtotal": subtotal, "total_vat_amount": vat, "total_amount": subtotal + vat,
+            "memo": "thanks", "updated_at": now.isoformat()}
+
+
+def record_of(sdk, object_type: str, object_id: str, status: str | tuple[str, ...] = ("done", "error"),
+              timeout: float = 30):
+    statuses = (status,) if isinstance(status, str) else status
+
+    def check():
+        found = sdk.accounting.synced_records.get(object_type=object_type, object_id=object_id).data
+        return found and found[0].sync_status in statuses and found[0]
+    return client.wait_for(check, timeout=timeout, every=0.2,
+                           what=f"{object_type} {object_id} to be {'/'.join(statuses)}")
+
+
+def ledger(system, entity_id: str, data_type: str) -> list[dict]:
+    company = sandbox_company(system, entity_id)
+    return httpx.get(f"{system.sandbox_url}/admin/companies/{company['id']}/{data_type}").json()["results"]

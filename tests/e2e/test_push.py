@@ -1,0 +1,99 @@
+"""Issue 4 from outside: events in, exactly one document in the accounting system, records settled."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.support import client, flows
+
+
+@pytest.fixture(scope="module")
+def shop(system, partner, access_token):
+    """A connected entity with a mapped product and a known customer."""
+    entity = str(uuid.uuid4())
+    client.publish(system.settings.amqp_url, client.cloud_event(
+        "entity.created", client.entity_data(entity, partner["partner_id"], "Push Shop GmbH"), entity))
+    sdk = client.sdk(system.api_url, access_token, entity)
+    client.wait_for(lambda: _ok(sdk), what="entity")
+    product = flows.product(system, entity, "Consulting Hour")
+    connection = flows.connect(system, sdk, entity)
+    flows.record_of(sdk, "product", product, "done")
+    return entity, sdk, connection, product
+
+
+def _ok(sdk) -> bool:
+    try:
+        sdk.accounting.connections.get()
+        return True
+    except Exception:
+        return False
+
+
+def test_invoice_for_a_new_counterpart_pushes_both_exactly_once(system, shop):
+    entity, sdk, _, product = shop
+    customer = flows.counterpart(system, entity, f"Neukunde {uuid.uuid4().hex[:6]} GmbH", country="DE",
+                                 city="Köln", line1="Domplatz 1")
+    data = flows.invoice_data(customer, [(product, "Consulting", 3, 12000, 1900), (product, "Travel", 1, 3333, 1900)])
+    event = client.cloud_event("receivable.issued", data, entity)
+    client.publish(system.settings.amqp_url, event, event, event)  # delivered three times
+    record = flows.record_of(sdk, "receivable", data["id"])
+    assert record.sync_status == "done", record.errors
+    assert record.platform_object_id and record.provider == "codat"
+    cust = flows.record_of(sdk, "customer", customer)
+    assert cust.sync_status == "done"
+    invoices = [i for i in flows.ledger(system, entity, "invoices") if i.get("invoiceNumber") == data["document_id"]]
+    assert len(invoices) == 1
+    pushed = invoices[0]
+    assert round(pushed["totalAmount"] * 100) == data["total_amount"]
+    assert round(pushed["totalTaxAmount"] * 100) == data["total_vat_amount"]
+    assert pushed["customerRef"]["id"] == cust.platform_object_id
+    customers = [c for c in flows.ledger(system, entity, "customers") if c["id"] == cust.platform_object_id]
+    assert len(customers) == 1
+
+
+def test_unmet_prerequisites_are_explained_and_manual_push_clears_them(system, shop):
+    entity, sdk, _, product = shop
+    customer = flows.counterpart(system, entity, f"Steuerfall {uuid.uuid4().hex[:6]} AG")
+    unknown_product = str(uuid.uuid4())
+    data = flows.invoice_data(customer, [(product, "Consulting", 1, 10000, 1600),
+                                         (unknown_product, "Mystery", 1, 500, 1900)])
+    client.publish(system.settings.amqp_url, client.cloud_event("receivable.issued", data, entity))
+    record = flows.record_of(sdk, "receivable", data["id"])
+    assert record.sync_status == "error"
+    codes = [e["code"] for e in record.errors["details"]]
+    assert "tax_rate_not_found" in codes and "product_not_mapped" in codes
+    tax = next(e for e in record.errors["details"] if e["code"] == "tax_rate_not_found")
+    assert "16.00%" in tax["message"] and "Xero" in tax["message"] and tax["hint"]
+    # the person fixes it: a 16% rate in Xero and the product created there too, then sync and push
+    company = flows.sandbox_company(system, entity)
+    httpx.post(f"{system.sandbox_url}/admin/companies/{company['id']}/taxRates", json={
+        "name": "Sixteen", "code": "S16", "status": "Active", "effectiveTaxRate": 16, "totalTaxRate": 16,
+        "components": [{"name": "S16", "rate": 16, "isCompound": False}]}).raise_for_status()
+    flows.product(system, entity, "Mystery", product_id=unknown_product)
+    httpx.post(f"{system.sandbox_url}/admin/companies/{company['id']}/items", json={
+        "name": "Mystery", "itemStatus": "Active", "type": "Service", "isBillItem": False,
+        "isInvoiceItem": True, "invoiceItem": {"unitPrice": 5}}).raise_for_status()
+    flows.sync_and_wait(sdk, shop[2].id)
+    pushed = sdk.accounting.synced_records.push_by_id(record.id)
+    assert pushed.sync_status == "pending"
+    assert flows.record_of(sdk, "receivable", data["id"], "done").platform_object_id
+    again = sdk.accounting.synced_records.push_by_id(record.id)  # done: nothing changes
+    assert again.sync_status == "done" and again.updated_at == sdk.accounting.synced_records.get_by_id(record.id).updated_at
+    assert len([i for i in flows.ledger(system, entity, "invoices") if i.get("invoiceNumber") == data["document_id"]]) == 1
+
+
+def test_invoices_issued_before_the_connection_are_never_pushed(system, shop):
+    entity, sdk, connection, product = shop
+    customer = flows.counterpart(system, entity, f"Altkunde {uuid.uuid4().hex[:6]}")
+    old = flows.invoice_data(customer, [(product, "Old", 1, 1000, 1900)],
+                             issued_at=datetime.now(UTC) - timedelta(days=30))
+    new = flows.invoice_data(customer, [(product, "New", 1, 1000, 1900)])
+    client.publish(system.settings.amqp_url, client.cloud_event("receivable.issued", old, entity),
+                   client.cloud_event("receivable.issued", new, entity))
+    flows.record_of(sdk, "receivable", new["id"], "done")
+    assert sdk.accounting.synced_records.get(object_type="receivable", object_id=old["id"]).data == []
+    numbers = {i.get("invoiceNumber") for i in flows.ledger(system, entity, "invoices")}
+    assert new["document_id"] in numbers and old["document_id"] not in numbers
