@@ -50,7 +50,7 @@ def scheduler(res: Resources) -> list[Component]:
     jobs = [partial(ticks.schedule_syncs, res.pool, s.sync_interval),
             partial(ticks.expire_sync_runs, res.pool), partial(ticks.purge, res.pool),
             *ticks.extra_ticks(res)]
-    return [TaskComponent("scheduler", partial(leader.lead, res.pool, jobs))]
+    return [TaskComponent("scheduler", partial(leader.lead, res.pool, jobs, every_s=s.scheduler_tick_s))]
 
 
 BUILDERS = {"api": api, "webhook-receiver": webhook_receiver, "push-worker": push_worker,

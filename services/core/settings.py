@@ -8,9 +8,10 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 from functools import cached_property
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults only: `ledgersync run` and the test-suite use them; production
@@ -18,6 +19,23 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "ledgersync-dev-jwt-secret-change-me-in-production-0123456789"
 DEV_PROVIDER_API_KEY = "ledgersync-dev-provider-api-key"
 DEV_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"ledgersync-dev-webhook-secret-32b").decode()
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: object) -> object:
+    """Seconds ("86400", 3.5), or a number with a unit ("24h", "15m", "30s", "1d"), or ISO 8601."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return timedelta(seconds=float(text))
+        if match := re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd])", text):
+            return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
 class Settings(BaseSettings):
@@ -48,8 +66,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "ledgersync-api"
     token_ttl_s: int = 1800
 
-    sync_interval: timedelta = timedelta(hours=24)
-    stale_push_after: timedelta = timedelta(minutes=5)
+    sync_interval: Duration = timedelta(hours=24)
+    stale_push_after: Duration = timedelta(minutes=5)
+    scheduler_tick_s: float = Field(default=15.0, gt=0)
     max_body_bytes: int = 1_048_576
     webhook_tolerance_s: int = 300
 

@@ -15,6 +15,7 @@ from services.push import records
 from services.sync import errors as E
 
 log = structlog.get_logger(__name__)
+MAX_TIMEOUTS = 3  # timed-out writes in a row before a person is asked to look
 
 
 async def _locked(conn, attempt_id):
@@ -130,6 +131,11 @@ async def reconcile_push(res: Resources, args: dict) -> None:
         if found:
             log.info("push.reconciled_found", record_id=str(record["id"]), platform_object_id=found)
             await records.done(conn, locked, found, None)
+        elif await conn.fetchval("SELECT count(*) FROM push_attempts WHERE record_id = $1 AND status = "
+                                 "'timed_out'", locked["id"]) >= MAX_TIMEOUTS:
+            await records.fail(conn, locked, [E.SyncError(
+                "provider_timed_out", f"The accounting system did not complete the write {MAX_TIMEOUTS} times "
+                "in a row; nothing was created there", "Check the accounting system is reachable, then push again")])
         else:
             log.info("push.reconciled_absent", record_id=str(record["id"]))
             await records.repush(conn, locked, "the unanswered write did not create the document")

@@ -46,8 +46,10 @@ async def receive(request: web.Request) -> web.Response:
         metrics.WEBHOOKS.labels(provider, "refused").inc()
         log.warning("webhook.refused", reason=str(exc))
         return _json(401, error={"message": f"Webhook verification failed: {exc}"})
-    with structlog.contextvars.bound_contextvars(webhook_id=event.id, event_type=event.event_type,
-                                                 company_id=event.company_id):
+    # the delivery's identity is the signed message id: the provider's retries keep it
+    webhook_id = request.headers.get("webhook-id") or request.headers.get("svix-id") or event.id
+    with structlog.contextvars.bound_contextvars(webhook_id=webhook_id, event_id=event.id,
+                                                 event_type=event.event_type, company_id=event.company_id):
         kind = classify(event.event_type)
         if kind == "unknown":
             metrics.WEBHOOKS.labels(provider, "unknown").inc()
@@ -57,11 +59,11 @@ async def receive(request: web.Request) -> web.Response:
             stored = await conn.fetchval(
                 "INSERT INTO webhook_deliveries (provider, webhook_id, event_type, body, outcome) "
                 "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
-                provider, event.id, event.event_type, json.loads(raw),
+                provider, webhook_id, event.event_type, json.loads(raw),
                 None if kind == "handled" else "ignored")
             if stored and kind == "handled":
-                await enqueue(conn, "", WEBHOOKS.name, {"provider": provider, "webhook_id": event.id},
-                              message_id=f"{provider}:{event.id}")
+                await enqueue(conn, "", WEBHOOKS.name, {"provider": provider, "webhook_id": webhook_id},
+                              message_id=f"{provider}:{webhook_id}")
         outcome = "duplicate" if not stored else ("accepted" if kind == "handled" else "ignored")
         metrics.WEBHOOKS.labels(provider, outcome).inc()
         log.info("webhook.received", outcome=outcome)

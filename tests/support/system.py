@@ -53,7 +53,8 @@ class RunningSystem:
     def start(self, **extra: str) -> None:
         ports = {"api_port": free_port(), "webhook_port": free_port(), "sandbox_port": free_port()}
         self.env = {**self.infra.env(**ports), "LEDGERSYNC_LOG_FORMAT": "json",
-                    "LEDGERSYNC_LOG_LEVEL": "DEBUG", **extra}
+                    "LEDGERSYNC_LOG_LEVEL": "DEBUG", "LEDGERSYNC_SCHEDULER_TICK_S": "1",
+                    "LEDGERSYNC_STALE_PUSH_AFTER": "3", "LEDGERSYNC_PROVIDER_TIMEOUT_S": "8", **extra}
         LOG_DIR.mkdir(exist_ok=True)
         self.log_path = LOG_DIR / f"system-{self.infra.vhost}.log"
         log = self.log_path.open("w")

@@ -1,0 +1,138 @@
+"""Exactly once under faults: dropped, duplicated and concurrent webhooks, 5xx, timeouts, 429s."""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from tests.e2e.test_events_and_webhooks import _signed, db
+from tests.support import client, flows
+from tests.support.broker import drain, listen
+
+
+def _tenant(system, partner, access_token, name: str):
+    entity = str(uuid.uuid4())
+    client.publish(system.settings.amqp_url, client.cloud_event(
+        "entity.created", client.entity_data(entity, partner["partner_id"], name), entity))
+    sdk = client.sdk(system.api_url, access_token, entity)
+    client.wait_for(lambda: _ok(sdk), what="entity")
+    product = flows.product(system, entity, "Consulting Hour")
+    connection = flows.connect(system, sdk, entity)
+    flows.record_of(sdk, "product", product, "done")
+    customer = flows.counterpart(system, entity, f"{name} Kunde")
+    flows.record_of(sdk, "customer", customer, "done")
+    return entity, sdk, connection, product, customer, flows.sandbox_company(system, entity)["id"]
+
+
+def _ok(sdk) -> bool:
+    try:
+        sdk.accounting.connections.get()
+        return True
+    except Exception:
+        return False
+
+
+def _faults(system, company: str, **faults) -> None:
+    httpx.put(f"{system.sandbox_url}/admin/companies/{company}/faults", json=faults).raise_for_status()
+
+
+def _issue(system, entity, product, customer, n: int = 1) -> list[dict]:
+    docs = [flows.invoice_data(customer, [(product, "Consulting", 1 + i % 3, 12000 + i, 1900)]) for i in range(n)]
+    client.publish(system.settings.amqp_url, *[client.cloud_event("receivable.issued", d, entity) for d in docs])
+    return docs
+
+
+def _count(system, entity, number: str) -> int:
+    return len([i for i in flows.ledger(system, entity, "invoices") if i.get("invoiceNumber") == number])
+
+
+def test_dropped_webhooks_are_made_up_by_the_recheck(system, partner, access_token):
+    entity, sdk, _, product, customer, company = _tenant(system, partner, access_token, "Drop GmbH")
+    _faults(system, company, drop_webhook_rate=1.0)
+    [doc] = _issue(system, entity, product, customer)
+    record = flows.record_of(sdk, "receivable", doc["id"], "done", timeout=45)
+    assert record.platform_object_id and _count(system, entity, doc["document_id"]) == 1
+
+
+def test_the_same_webhook_ten_times_at_once_settles_once(system, partner, access_token):
+    entity, sdk, _, product, customer, company = _tenant(system, partner, access_token, "Echo GmbH")
+    events = listen(system.settings.amqp_url, "ledgersync.events", "synced_record.status_changed")
+    _faults(system, company, duplicate_webhook_rate=1.0)
+    [doc] = _issue(system, entity, product, customer)
+    record = flows.record_of(sdk, "receivable", doc["id"], "done")
+    [op] = db(system, "SELECT operation_id FROM push_attempts WHERE record_id = $1", uuid.UUID(record.id))
+    body = {"id": str(uuid.uuid4()), "eventType": "invoices.write.successful",
+            "generatedDate": datetime.now(UTC).isoformat(),
+            "payload": {"id": op["operation_id"], "type": "Create", "status": "Success",
+                        "referenceCompany": {"id": company, "name": "Echo GmbH"},
+                        "connectionId": str(uuid.uuid4()), "record": {"id": "some-other-id"},
+                        "requestedOnDate": datetime.now(UTC).isoformat(),
+                        "completedOnDate": datetime.now(UTC).isoformat()}}
+    raw, headers = _signed(system, body)
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda _: httpx.post(f"{system.webhook_url}/webhooks/codat", content=raw,
+                                                     headers=headers), range(10)))
+    assert sorted(a.json()["status"] for a in answers) == ["accepted"] + ["duplicate"] * 9
+    client.wait_for(lambda: db(system, "SELECT processed_at FROM webhook_deliveries WHERE webhook_id = $1",
+                               headers["webhook-id"])[0]["processed_at"], what="the webhook processed")
+    after = sdk.accounting.synced_records.get_by_id(record.id)
+    assert after.platform_object_id == record.platform_object_id and after.updated_at == record.updated_at
+    changes = [json.loads(b)["data"] for b, _ in drain(system.settings.amqp_url, events)]
+    to_done = [c for c in changes if c["id"] == record.id and c["sync_status"] == "done"]
+    assert len(to_done) == 1
+    assert _count(system, entity, doc["document_id"]) == 1
+
+
+def test_server_errors_retry_to_exactly_one_document_each(system, partner, access_token):
+    entity, sdk, _, product, customer, company = _tenant(system, partner, access_token, "Flaky GmbH")
+    _faults(system, company, error_rate=0.5)
+    docs = _issue(system, entity, product, customer, n=6)
+    for doc in docs:
+        assert flows.record_of(sdk, "receivable", doc["id"], "done", timeout=90).platform_object_id
+    _faults(system, company, error_rate=0.0)
+    for doc in docs:
+        assert _count(system, entity, doc["document_id"]) == 1
+
+
+def test_a_timed_out_write_is_looked_up_before_it_is_pushed_again(system, partner, access_token):
+    entity, sdk, _, product, customer, company = _tenant(system, partner, access_token, "Slowpoke GmbH")
+    _faults(system, company, timeout_rate=1.0)
+    [doc] = _issue(system, entity, product, customer)
+
+    def timed_out():  # the sandbox's own log of what it sent
+        sent = httpx.get(f"{system.sandbox_url}/admin/webhooks", params={
+            "companyId": company, "eventType": "invoices.write.unsuccessful"}).json()["results"]
+        return bool(sent)
+    client.wait_for(timed_out, timeout=30, what="the sandbox to time the write out")
+    _faults(system, company, timeout_rate=0.0)
+    record = flows.record_of(sdk, "receivable", doc["id"], timeout=90)
+    assert record.sync_status == "done", record.errors
+    attempts = db(system, "SELECT generation, status FROM push_attempts WHERE record_id = $1 ORDER BY generation",
+                  uuid.UUID(record.id))
+    assert attempts[0]["status"] == "timed_out" and attempts[-1]["status"] == "success"
+    assert _count(system, entity, doc["document_id"]) == 1
+
+
+def test_a_throttled_tenant_does_not_hold_up_another(system, partner, access_token):
+    slow_entity, slow_sdk, slow_conn, slow_product, slow_customer, slow_company = _tenant(
+        system, partner, access_token, "Throttled GmbH")
+    fast_entity, fast_sdk, _, fast_product, fast_customer, _ = _tenant(system, partner, access_token, "Fast GmbH")
+    _faults(system, slow_company, rate_limit_per_minute=2)
+    slow_docs = _issue(system, slow_entity, slow_product, slow_customer, n=8)
+    client.wait_for(lambda: db(system, "SELECT throttled_until FROM accounting_connections WHERE id = $1",
+                               uuid.UUID(slow_conn.id))[0]["throttled_until"], timeout=30,
+                    what="the slow tenant to be paused")
+    fast_docs = _issue(system, fast_entity, fast_product, fast_customer, n=3)
+    for doc in fast_docs:
+        flows.record_of(fast_sdk, "receivable", doc["id"], "done", timeout=20)
+    pending = [d for d in slow_docs if slow_sdk.accounting.synced_records.get(
+        object_type="receivable", object_id=d["id"]).data[0].sync_status == "pending"]
+    assert pending, "the throttled tenant still has work waiting while the other tenant got through"
+    _faults(system, slow_company, rate_limit_per_minute=None)
+    for doc in slow_docs:
+        flows.record_of(slow_sdk, "receivable", doc["id"], "done", timeout=120)
+        assert _count(system, slow_entity, doc["document_id"]) == 1
