@@ -8,8 +8,14 @@ from pydantic import BaseModel
 from contracts import __version__
 from contracts.events import DOMAIN_EVENT_TYPES, OUTBOUND_EVENT_TYPES, envelope_model
 from contracts.jsonschema import components
-from contracts.webhooks import (CONNECTION_EVENT_TYPES, READ_EVENT_TYPES, CodatWebhook,
-                                ConnectionEventPayload, ReadCompletedPayload, WriteEventPayload)
+from contracts.webhooks import (
+    CONNECTION_EVENT_TYPES,
+    READ_EVENT_TYPES,
+    CodatWebhook,
+    ConnectionEventPayload,
+    ReadCompletedPayload,
+    WriteEventPayload,
+)
 
 WEBHOOK_PATH = "/webhooks/codat"
 WEBHOOK_MESSAGES: dict[str, tuple[type[BaseModel], str]] = {

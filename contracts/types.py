@@ -5,8 +5,16 @@ import re
 from datetime import date, datetime, timezone
 from typing import Annotated
 
-from pydantic import (AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field,
-                      StrictInt, StringConstraints)
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+)
 
 
 class Contract(BaseModel):

@@ -24,6 +24,16 @@ def _parser() -> argparse.ArgumentParser:
     create = partner.add_parser("create", help="create a partner and print its credentials")
     create.add_argument("--name", required=True)
     create.add_argument("--json", action="store_true", help="print one JSON object")
+    publish = sub.add_parser("publish", help="publish a domain event on domain.events (as upstream would)")
+    publish.add_argument("type", help="event type, e.g. entity.created")
+    publish.add_argument("--entity-id", required=True)
+    publish.add_argument("--data", required=True, help="the event's data as JSON, or @file.json")
+    dlq = sub.add_parser("dlq", help="inspect or replay dead letters").add_subparsers(dest="action", required=True)
+    for action in ("list", "replay"):
+        cmd = dlq.add_parser(action)
+        cmd.add_argument("--queue", default="ledgersync.push-worker",
+                         choices=["ledgersync.push-worker", "ledgersync.webhooks", "ledgersync.commands"])
+        cmd.add_argument("--limit", type=int, default=50 if action == "list" else 1000)
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
     pipeline = bench.add_parser("pipeline", help="invoice events from publish to done")
     pipeline.add_argument("--events", type=int, default=200)
@@ -59,6 +69,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
     elif args.command == "partner":
         await _partner_create(settings, args.name, args.json)
+    elif args.command == "publish":
+        from services.tools.publish import publish
+        event = await publish(settings, args.type, args.entity_id, args.data)
+        print(json.dumps({"published": event["id"], "type": event["type"]}))
+    elif args.command == "dlq":
+        from services.tools import dlq
+        handler = dlq.list_dead if args.action == "list" else dlq.replay_dead
+        for item in await handler(settings, args.queue, args.limit):
+            print(json.dumps(item))
     elif args.command == "bench":
         from services.bench.pipeline import run_bench
         result = await run_bench(settings, args.events)
@@ -77,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     # one-shot commands print results on stdout; their logs go to stderr, quietly
-    quiet = args.command in ("partner", "bench", "migrate")
+    quiet = args.command in ("partner", "bench", "migrate", "publish", "dlq")
     configure_logging(settings.log_format, "WARNING" if quiet else settings.log_level)
     try:
         return asyncio.run(_run(args, settings))

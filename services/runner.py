@@ -8,14 +8,13 @@ import structlog
 
 from services.api.app import create_app as create_api
 from services.core.bus import Consumer
-from services.core.lifecycle import (Component, ConsumerComponent, HttpComponent, TaskComponent,
-                                     serve)
+from services.core.lifecycle import Component, ConsumerComponent, HttpComponent, TaskComponent, serve
 from services.core.outbox import OutboxRelay
 from services.core.resources import Resources, open_resources
 from services.core.settings import Settings
 from services.core.topology import COMMANDS, PUSH_WORKER, WEBHOOKS
-from services.push_worker.handlers import command_handlers, event_handlers
 from services.push_worker.commands import make_command_consumer
+from services.push_worker.handlers import command_handlers, event_handlers
 from services.push_worker.inbox import make_domain_consumer
 from services.sandbox_provider.app import create_app as create_sandbox
 from services.scheduler import leader, ticks

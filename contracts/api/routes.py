@@ -8,8 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts.api import accounts as acc, auth, connections as conn, documents as docs
-from contracts.api import settings, synced_records as sr
+from contracts.api import accounts as acc
+from contracts.api import auth, settings
+from contracts.api import connections as conn
+from contracts.api import documents as docs
+from contracts.api import synced_records as sr
 from contracts.api.common import HealthResponse, MessageResponse
 
 API_PREFIX = "/v1"

@@ -1,12 +1,28 @@
 """CloudEvents in (domain events) and out (ledgersync's own events)."""
-from contracts.events.domain import (DOMAIN_EVENT_TYPES, Address, CounterpartData, CreditNoteData,
-                                     EntityData, EntitySettings, PayableData, PayableLineItem,
-                                     PaymentObject, PaymentRecordData, Price, ProductData,
-                                     ReceivableData, ReceivableLineItem)
+from contracts.events.domain import (
+                                     DOMAIN_EVENT_TYPES,
+                                     Address,
+                                     CounterpartData,
+                                     CreditNoteData,
+                                     EntityData,
+                                     EntitySettings,
+                                     PayableData,
+                                     PayableLineItem,
+                                     PaymentObject,
+                                     PaymentRecordData,
+                                     Price,
+                                     ProductData,
+                                     ReceivableData,
+                                     ReceivableLineItem,
+)
 from contracts.events.envelope import CloudEvent, envelope_model, envelope_name
-from contracts.events.outbound import (LEDGERSYNC_SOURCE, OUTBOUND_EVENT_TYPES,
-                                       ConnectionStatusChangedData, ProductDiscoveredData,
-                                       SyncedRecordStatusChangedData)
+from contracts.events.outbound import (
+                                     LEDGERSYNC_SOURCE,
+                                     OUTBOUND_EVENT_TYPES,
+                                     ConnectionStatusChangedData,
+                                     ProductDiscoveredData,
+                                     SyncedRecordStatusChangedData,
+)
 from contracts.events.parsing import make_event, parse_domain_event
 
 __all__ = [

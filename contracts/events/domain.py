@@ -15,8 +15,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from contracts.api.settings import AccountingSettings
-from contracts.types import (Contract, CountryCode, Currency, DateOnly, Money, NonEmptyStr, Percent,
-                            UtcDatetime)
+from contracts.types import Contract, CountryCode, Currency, DateOnly, Money, NonEmptyStr, Percent, UtcDatetime
 
 
 class EntitySettings(Contract):

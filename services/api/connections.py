@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from contracts.api import (AccountingConnectionList, AccountingConnectionResponse,
-                           CreateConnectionRequest, DataPullResponse, MessageResponse)
+from contracts.api import (
+    AccountingConnectionList,
+    AccountingConnectionResponse,
+    CreateConnectionRequest,
+    DataPullResponse,
+    MessageResponse,
+)
 from services.api.context import dump, entity_id, parse_body, path_uuid, res
 from services.connections import repo, service
 from services.core.errors import NotFound

@@ -7,8 +7,16 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
-from services.core.errors import (Conflict, LedgersyncError, NotFound, PermanentError, ProviderError,
-                                  RetryableError, Unauthorized, ValidationFailed)
+from services.core.errors import (
+    Conflict,
+    LedgersyncError,
+    NotFound,
+    PermanentError,
+    ProviderError,
+    RetryableError,
+    Unauthorized,
+    ValidationFailed,
+)
 
 log = structlog.get_logger(__name__)
 

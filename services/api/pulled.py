@@ -5,9 +5,18 @@ import uuid
 
 from aiohttp import web
 
-from contracts.api import (AccountingPayable, AccountingPayableList, AccountingReceivable,
-                           AccountingReceivableList, AccountingTaxRateList, AccountingTaxRateResponse,
-                           CursorListQuery, LedgerAccountList, LedgerAccountResponse, OffsetListQuery)
+from contracts.api import (
+    AccountingPayable,
+    AccountingPayableList,
+    AccountingReceivable,
+    AccountingReceivableList,
+    AccountingTaxRateList,
+    AccountingTaxRateResponse,
+    CursorListQuery,
+    LedgerAccountList,
+    LedgerAccountResponse,
+    OffsetListQuery,
+)
 from services.api import shapes
 from services.api.context import dump, entity_id, parse_query, res
 from services.api.pagination import Cursor, Tokens, keyset_page

@@ -6,9 +6,9 @@ development secrets, exactly as inside ``ledgersync run``.
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 from functools import cached_property
-import re
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field

@@ -27,7 +27,7 @@ def _day(value: str | None) -> str | None:
 def _split(lines: list[dict], rates: list[int], subtotal: int, tax_total: int) -> list[tuple[int, int]]:
     """(subtotal, tax) per line in minor units, summing exactly to the document's totals."""
     parts = []
-    for line, rate in zip(lines, rates):
+    for line, rate in zip(lines, rates, strict=True):
         sub = int((Decimal(line["unit_price"]) * Decimal(str(line["quantity"]))).quantize(
             Decimal(1), rounding=ROUND_HALF_UP))
         parts.append([sub, int((Decimal(sub) * rate / 10000).quantize(Decimal(1), rounding=ROUND_HALF_UP))])
@@ -45,10 +45,10 @@ def _split(lines: list[dict], rates: list[int], subtotal: int, tax_total: int) -
 
 def _sales_lines(doc: dict, v: Verdict) -> tuple[list[dict], int, int]:
     cur, lines = doc["currency"], doc["line_items"]
-    rates = [t.rate if t else line["vat_rate_value"] for line, t in zip(lines, v.tax)]
+    rates = [t.rate if t else line["vat_rate_value"] for line, t in zip(lines, v.tax, strict=True)]
     split = _split(lines, rates, doc["subtotal"], doc["total_vat_amount"])
     out = []
-    for line, tax, (sub, vat) in zip(lines, v.tax, split):
+    for line, tax, (sub, vat) in zip(lines, v.tax, split, strict=True):
         item = {"description": line.get("name"), "quantity": float(line["quantity"]),
                 "unitAmount": _money(line["unit_price"], cur), "subTotal": _money(sub, cur),
                 "taxAmount": _money(vat, cur), "totalAmount": _money(sub + vat, cur)}
@@ -86,7 +86,7 @@ def bill(doc: dict, v: Verdict) -> dict:
     rates = [(t.rate or 0) if t else 0 for t in v.tax]
     split = _split(lines, rates, doc["subtotal"], doc["total_vat_amount"])
     items = []
-    for line, tax, account, (sub, vat) in zip(lines, v.tax, v.accounts, split):
+    for line, tax, account, (sub, vat) in zip(lines, v.tax, v.accounts, split, strict=True):
         items.append({"description": line.get("name"), "quantity": float(line["quantity"]),
                       "unitAmount": _money(line["unit_price"], cur), "subTotal": _money(sub, cur),
                       "taxAmount": _money(vat, cur), "totalAmount": _money(sub + vat, cur),

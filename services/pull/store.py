@@ -5,9 +5,9 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+from pydantic import TypeAdapter
 
 from contracts.types import LenientUtcDatetime
-from pydantic import TypeAdapter
 
 RECORD_NS = uuid.UUID("6b1c3f0e-2d6f-4a1e-9d0c-4b1e5c7a9f21")
 PULLED_TYPES = ("accounts", "taxRates", "customers", "suppliers", "items", "invoices", "bills")

@@ -5,8 +5,15 @@ import uuid
 
 from services.pull.match import platform_name
 from services.sync.money import percent_to_minor
-from services.sync.prerequisites import Mapping, Party, TaxRate, Verdict, check_bill, check_payment, \
-    check_sales_document
+from services.sync.prerequisites import (
+    Mapping,
+    Party,
+    TaxRate,
+    Verdict,
+    check_bill,
+    check_payment,
+    check_sales_document,
+)
 
 ROLE_OF = {"receivable": "customer", "credit_note": "customer", "payment_record": "customer", "bill": "vendor"}
 
@@ -35,7 +42,7 @@ async def tax_rates(conn, connection) -> tuple[list[TaxRate], dict[str, TaxRate]
                             "AND data_type = 'taxRates' AND NOT is_deleted", connection["id"])
     rates = [TaxRate(r["provider_id"], r["name"] or r["provider_id"],
                      percent_to_minor(r["data"].get("effectiveTaxRate")), r["data"].get("status")) for r in rows]
-    return rates, {str(r["id"]): rate for r, rate in zip(rows, rates)}
+    return rates, {str(r["id"]): rate for r, rate in zip(rows, rates, strict=True)}
 
 
 async def accounts(conn, connection) -> dict[str, str]:

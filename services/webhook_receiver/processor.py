@@ -7,9 +7,9 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
 from services.connections import webhooks as connection_webhooks
-from services.push import settle
 from services.core.errors import PermanentError
 from services.core.resources import Resources
+from services.push import settle
 
 log = structlog.get_logger(__name__)
 

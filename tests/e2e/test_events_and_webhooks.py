@@ -1,7 +1,6 @@
 """Events in and webhooks in: bad input is parked or refused with its reason, nothing twice."""
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -11,7 +10,7 @@ import asyncpg
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from tests.support import client
+from tests.support import client, syncrun
 from tests.support.broker import drain
 
 DLQ = "ledgersync.push-worker.dlq"
@@ -24,7 +23,7 @@ def db(system, sql: str, *args):
             return await conn.fetch(sql, *args)
         finally:
             await conn.close()
-    return asyncio.run(go())
+    return syncrun.run(go())
 
 
 def dead_letters_mentioning(system, needle: str, count: int = 1, timeout: float = 15.0) -> list[dict]:

@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 
 from tests.e2e.test_events_and_webhooks import _signed, db
 from tests.support import client, flows

@@ -1,14 +1,13 @@
 """Keyset pagination of synced records: every record once per direction, even under inserts."""
 from __future__ import annotations
 
-import asyncio
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from tests.support import client, flows
+from tests.support import client, flows, syncrun
 
 
 async def _insert(dsn: str, connection_id: str, count: int, object_type: str = "product") -> list[str]:
@@ -32,14 +31,14 @@ def test_thousand_records_forward_then_back_while_inserting(system, access_token
     sdk = client.sdk(system.api_url, access_token, entity)
     connection = flows.connect(system, sdk, entity)
     dsn = system.settings.database_url
-    original = set(asyncio.run(_insert(dsn, connection.id, 1000, "bill")))
+    original = set(syncrun.run(_insert(dsn, connection.id, 1000, "bill")))
 
     stop = threading.Event()
     inserted: list[str] = []
 
     def writer():
         while not stop.is_set():
-            inserted.extend(asyncio.run(_insert(dsn, connection.id, 5, "bill")))
+            inserted.extend(syncrun.run(_insert(dsn, connection.id, 5, "bill")))
 
     thread = threading.Thread(target=writer)
     thread.start()
@@ -70,7 +69,7 @@ def test_filters_and_descending_order(system, access_token, new_entity):
     entity = new_entity("Filter AG")
     sdk = client.sdk(system.api_url, access_token, entity)
     connection = flows.connect(system, sdk, entity)
-    ids = asyncio.run(_insert(system.settings.database_url, connection.id, 30, "vendor"))
+    ids = syncrun.run(_insert(system.settings.database_url, connection.id, 30, "vendor"))
     every = sdk.accounting.synced_records.get(object_type="vendor", limit=250).data
     assert {r.id for r in every} == set(ids)
     desc = sdk.accounting.synced_records.get(object_type="vendor", limit=250, order="desc", sort="created_at").data

@@ -1,9 +1,9 @@
 """Reading what ended in a dead-letter queue, from outside."""
 from __future__ import annotations
 
-import asyncio
-
 import aio_pika
+
+from tests.support import syncrun
 
 
 async def _drain(amqp_url: str, queue: str) -> list[tuple[bytes, dict]]:
@@ -20,7 +20,7 @@ async def _drain(amqp_url: str, queue: str) -> list[tuple[bytes, dict]]:
 
 
 def drain(amqp_url: str, queue: str) -> list[tuple[bytes, dict]]:
-    return asyncio.run(_drain(amqp_url, queue))
+    return syncrun.run(_drain(amqp_url, queue))
 
 
 async def _bind(amqp_url: str, queue: str, exchange: str, key: str) -> None:
@@ -37,5 +37,5 @@ def listen(amqp_url: str, exchange: str, key: str) -> str:
     """A queue of this test's own that collects what is published on ``exchange`` with ``key``."""
     import uuid
     queue = f"test.{key}.{uuid.uuid4().hex[:8]}"
-    asyncio.run(_bind(amqp_url, queue, exchange, key))
+    syncrun.run(_bind(amqp_url, queue, exchange, key))
     return queue

@@ -1,7 +1,6 @@
 """What a partner does from outside: tokens, the official SDK, events on domain.events."""
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -11,6 +10,8 @@ from datetime import UTC, datetime
 import aio_pika
 import httpx
 from monite import Monite
+
+from tests.support import syncrun
 
 VERSION = "2024-05-25"
 
@@ -51,7 +52,7 @@ async def _publish(amqp_url: str, messages: list[tuple[str, bytes]]) -> None:
 def publish(amqp_url: str, *events: dict | tuple[str, bytes]) -> None:
     """Publish CloudEvents (dicts, routed by type) or raw (routing_key, body) pairs."""
     messages = [e if isinstance(e, tuple) else (e["type"], json.dumps(e).encode()) for e in events]
-    asyncio.run(_publish(amqp_url, messages))
+    syncrun.run(_publish(amqp_url, messages))
 
 
 def entity_data(entity_id: str, partner_id: str, name: str = "Bäckerei Müller GmbH", **extra) -> dict:

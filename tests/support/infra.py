@@ -1,13 +1,14 @@
 """Real infrastructure for tests: a database and a RabbitMQ vhost of the run's own."""
 from __future__ import annotations
 
-import asyncio
 import shutil
 import socket
 import subprocess
 import uuid
 
 import asyncpg
+
+from tests.support import syncrun
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 HOW_TO_START = ("Start them with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start; "
@@ -54,7 +55,7 @@ class TestInfra:
         try:
             _rabbitmqctl("delete_vhost", self.vhost)
         finally:
-            asyncio.run(self._drop_db())
+            syncrun.run(self._drop_db())
 
     async def _drop_db(self) -> None:
         conn = await asyncpg.connect(PG_ADMIN)

@@ -9,8 +9,16 @@ from datetime import datetime, timezone
 import pytest
 
 from contracts.errors import ContractViolation
-from contracts.events import (DOMAIN_EVENT_TYPES, OUTBOUND_EVENT_TYPES, CloudEvent, CreditNoteData,
-                              PayableData, ReceivableData, make_event, parse_domain_event)
+from contracts.events import (
+    DOMAIN_EVENT_TYPES,
+    OUTBOUND_EVENT_TYPES,
+    CloudEvent,
+    CreditNoteData,
+    PayableData,
+    ReceivableData,
+    make_event,
+    parse_domain_event,
+)
 
 ENTITY = "9d2b4c8f-2087-4738-ba91-7359683c49a4"
 NOW = "2026-11-20T10:00:00Z"

@@ -7,9 +7,15 @@ from datetime import datetime, timezone
 import pytest
 
 from contracts.errors import ContractViolation
-from contracts.webhooks import (ConnectionEventPayload, ReadCompletedPayload, WriteEventPayload,
-                                parse_webhook, parse_webhook_envelope, payload_model,
-                                write_data_type)
+from contracts.webhooks import (
+    ConnectionEventPayload,
+    ReadCompletedPayload,
+    WriteEventPayload,
+    parse_webhook,
+    parse_webhook_envelope,
+    payload_model,
+    write_data_type,
+)
 
 COMPANY = {"id": "70af3071-65d9-4ec3-b3cb-5283e8d55dac", "name": "Toft stores",
            "description": "cust_1", "links": {"portal": "https://app.codat.io/companies/70af"},
