@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     for name in SERVICES:
         sub.add_parser(name, help=f"run the {name}")
     sub.add_parser("sandbox-provider", help="run the Codat-compatible sandbox provider")
-    sub.add_parser("run", help="migrate, then run every service and the sandbox in one process")
+    run = sub.add_parser("run", help="migrate, then run every service and the sandbox in one process")
+    run.add_argument("--no-sandbox", action="store_true",
+                     help="leave the sandbox provider out (it runs elsewhere, or real Codat is used)")
     partner = sub.add_parser("partner", help="manage partners").add_subparsers(dest="action", required=True)
     create = partner.add_parser("create", help="create a partner and print its credentials")
     create.add_argument("--name", required=True)
@@ -36,8 +38,10 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--limit", type=int, default=50 if action == "list" else 1000)
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
     pipeline = bench.add_parser("pipeline", help="invoice events from publish to done")
-    pipeline.add_argument("--events", type=int, default=200)
-    pipeline.add_argument("--json", action="store_true")
+    baseline = bench.add_parser("baseline", help="the same round trip with only aio-pika, asyncpg and aiohttp")
+    for cmd in (pipeline, baseline):
+        cmd.add_argument("--events", type=int, default=200)
+        cmd.add_argument("--json", action="store_true")
     return parser
 
 
@@ -79,12 +83,15 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         for item in await handler(settings, args.queue, args.limit):
             print(json.dumps(item))
     elif args.command == "bench":
-        from services.bench.pipeline import run_bench
+        if args.bench == "baseline":
+            from services.bench.baseline import run_baseline as run_bench
+        else:
+            from services.bench.pipeline import run_bench
         result = await run_bench(settings, args.events)
         print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     elif args.command == "run":
         await migrate(settings.database_url)
-        await run_services(settings, list(SERVICES), sandbox=True)
+        await run_services(settings, list(SERVICES), sandbox=not args.no_sandbox)
     elif args.command == "sandbox-provider":
         await run_services(settings, [], sandbox=True)
     else:

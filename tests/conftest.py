@@ -12,13 +12,6 @@ from tests.support.infra import TestInfra
 from tests.support.system import RunningSystem
 
 
-def pytest_collection_modifyitems(items):
-    for item in items:  # one event loop for the whole run, shared with session fixtures
-        if item.get_closest_marker("asyncio") is None and getattr(item.function, "__code__", None) \
-                and item.function.__code__.co_flags & 0x80:
-            item.add_marker(pytest.mark.asyncio(loop_scope="session"))
-
-
 @pytest.fixture(scope="session")
 def infra():
     created = TestInfra()

@@ -63,5 +63,6 @@ async def on_read_completed(conn, res, event_type: str, body: dict) -> str:
     for row in rows:
         await send_command(conn, "pull_connection", {
             "connection_id": str(row["id"]), "sync_run_id": str(row["run_id"]) if row["run_id"] else "",
-            "data_types": res.adapter.read_data_types(event)})
+            "data_types": res.adapter.read_data_types(event),
+            "failed": res.adapter.read_failures(event)})
     return "pull_queued" if rows else "no_connected_connection"

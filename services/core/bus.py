@@ -27,6 +27,13 @@ async def connect(url: str) -> AbstractRobustConnection:
     return await aio_pika.connect_robust(url, client_properties={"connection_name": "ledgersync"})
 
 
+async def open_channel(connection: AbstractRobustConnection, prefetch: int) -> AbstractChannel:
+    """A channel with publisher confirms on which an unroutable mandatory message raises."""
+    channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+    await channel.set_qos(prefetch_count=prefetch)
+    return channel
+
+
 async def declare_topology(channel: AbstractChannel) -> None:
     for name in (topology.DOMAIN_EXCHANGE, topology.OWN_EXCHANGE):
         await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
@@ -63,7 +70,10 @@ class Publisher:
             expiration=expiration_ms / 1000 if expiration_ms else None)
         target = (self.channel.default_exchange if exchange == ""
                   else await self.channel.get_exchange(exchange, ensure=False))
-        await target.publish(message, routing_key=routing_key)  # waits for the broker's confirm
+        # straight to a queue (commands, retries, dead letters): a message no queue takes is an
+        # error, not a silent drop; events on topic exchanges go to whoever subscribed, maybe nobody
+        mandatory = exchange in ("", topology.DEAD_LETTER_EXCHANGE)
+        await target.publish(message, routing_key=routing_key, mandatory=mandatory)  # waits for the confirm
 
 
 def routing_key(message: AbstractIncomingMessage) -> str | None:
@@ -106,23 +116,33 @@ class Consumer:
                 queue=self.queue, message_id=message.message_id, routing_key=routing_key(message),
                 attempt=attempt):
             try:
-                with metrics.MESSAGE_SECONDS.labels(self.queue).time():
-                    await self.handler(message)
-            except PermanentError as exc:
-                await self.dead_letter(message, f"{type(exc).__name__}: {exc.message or exc}")
-            except (RetryableError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                    asyncpg.DeadlockDetectedError, asyncpg.SerializationError, OSError,
-                    asyncio.TimeoutError) as exc:
-                await self.retry(message, attempt, exc)
+                await self._settle(message, attempt)
             except asyncio.CancelledError:
                 await message.nack(requeue=True)
                 raise
-            except Exception as exc:  # a bug: retry a few times, then park it with the reason
-                log.exception("message.handler_crashed")
-                await self.retry(message, attempt, exc)
-            else:
-                await message.ack()
-                metrics.MESSAGES.labels(self.queue, "ok").inc()
+            except Exception:  # the retry or dead-letter publish failed: the broker keeps it
+                log.exception("message.requeued_after_publish_failure")
+                await message.nack(requeue=True)
+
+    async def _settle(self, message: AbstractIncomingMessage, attempt: int) -> None:
+        """Run the handler; ack, delay-retry or dead-letter by what it raised (the one place)."""
+        try:
+            with metrics.MESSAGE_SECONDS.labels(self.queue).time():
+                await self.handler(message)
+        except PermanentError as exc:
+            await self.dead_letter(message, f"{type(exc).__name__}: {exc.message or exc}")
+        except (RetryableError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                asyncpg.DeadlockDetectedError, asyncpg.SerializationError, OSError,
+                asyncio.TimeoutError) as exc:
+            await self.retry(message, attempt, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug: retry a few times, then park it with the reason
+            log.exception("message.handler_crashed")
+            await self.retry(message, attempt, exc)
+        else:
+            await message.ack()
+            metrics.MESSAGES.labels(self.queue, "ok").inc()
 
     async def retry(self, message: AbstractIncomingMessage, attempt: int, exc: BaseException) -> None:
         after = getattr(exc, "retry_after", None)

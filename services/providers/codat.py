@@ -216,6 +216,9 @@ class CodatAdapter:
     def read_data_types(self, event: WebhookEvent) -> list[str]:
         return m.read_data_types(event)
 
+    def read_failures(self, event: WebhookEvent) -> dict[str, str]:
+        return m.read_failures(event)
+
     async def close(self) -> None:
         """The session belongs to the caller; nothing else is held."""
         self._integrations.clear()

@@ -190,6 +190,13 @@ def read_data_types(event: WebhookEvent) -> list[str]:
     return list(dict.fromkeys(name for name in names if name))
 
 
+def read_failures(event: WebhookEvent) -> dict[str, str]:
+    """List path name → the provider's status, for every dataset the read did not complete."""
+    return {data_type_path(item.get("dataType") or "") or str(item.get("dataType")): str(item.get("status"))
+            for item in event.payload.get("dataTypes") or []
+            if item.get("status") not in ("Complete", "Success")}
+
+
 def retry_after_seconds(header: str | None) -> float:
     """Retry-After as seconds: delta-seconds or an HTTP date; the default when absent or bad."""
     if not header:

@@ -63,17 +63,29 @@ async def pull_connection(res: Resources, args: dict) -> None:
         log.info("pull.skipped", status=connection["status"])
         return
     run_id = run_id or await _provider_run(res, connection)
+    failed = args.get("failed") or {}
+    if failed and not args.get("data_types"):  # e.g. access revoked: record why, do not loop
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(failed.items()))
+        await _fail(res, connection, run_id, f"the accounting system could not be read ({reasons})", {})
+        return
     wanted = [t for t in (args.get("data_types") or store.PULLED_TYPES) if t in store.PULLED_TYPES]
     pulled: dict[str, int] = {}
     try:
         for data_type in wanted:
             pulled[data_type] = await _pull_type(res, connection, data_type)
     except ProviderRejected as exc:  # e.g. access revoked mid-pull: record it, do not loop
-        async with res.pool.acquire() as conn:
-            await finish_run(conn, run_id, "failed", error=f"provider refused the pull: {exc}",
-                             stats={"pulled": pulled})
+        await _fail(res, connection, run_id, f"the provider refused the pull: {exc}", {"pulled": pulled})
         return
     await finish_pull(res, connection, run_id, pulled)
+
+
+async def _fail(res: Resources, connection, run_id, why: str, stats: dict) -> None:
+    """A pull that cannot succeed: the run fails and the connection says why (no retry loop)."""
+    async with res.pool.acquire() as conn, conn.transaction():
+        await finish_run(conn, run_id, "failed", error=why, stats=stats)
+        current = await connections.get(conn, connection["id"], for_update=True)
+        await connections.update(conn, current, errors=[{"message": f"The last sync failed: {why}"}])
+    log.warning("pull.failed", reason=why)
 
 
 async def finish_pull(res: Resources, connection, run_id, pulled: dict[str, int]) -> None:
@@ -84,7 +96,7 @@ async def finish_pull(res: Resources, connection, run_id, pulled: dict[str, int]
         currency = await conn.fetchval("SELECT base_currency FROM entities WHERE id = $1", current["entity_id"])
         counterparts = await match.match_counterpart_roles(conn, current, pulled_at)
         products = await match.match_product_names(conn, current, pulled_at, currency)
-        await connections.update(conn, current, last_pull=pulled_at)
+        await connections.update(conn, current, last_pull=pulled_at, errors=None)
         stats = {"pulled": pulled, "counterparts": counterparts, "products": products,
                  "matched": counterparts["matched"] + products["matched"],
                  "created": products["created"],

@@ -50,16 +50,27 @@ class RunningSystem:
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.env['LEDGERSYNC_SANDBOX_PORT']}"
 
-    def start(self, **extra: str) -> None:
+    sandbox_proc: subprocess.Popen | None = None
+
+    def start(self, separate_sandbox: bool = False, **extra: str) -> None:
+        """`ledgersync run`; with ``separate_sandbox`` the sandbox provider is a process of its
+        own, so ledgersync can be killed and restarted while the accounting system keeps its data."""
         ports = {"api_port": free_port(), "webhook_port": free_port(), "sandbox_port": free_port()}
         self.env = {**self.infra.env(**ports), "LEDGERSYNC_LOG_FORMAT": "json",
                     "LEDGERSYNC_LOG_LEVEL": "DEBUG", "LEDGERSYNC_SCHEDULER_TICK_S": "1",
                     "LEDGERSYNC_STALE_PUSH_AFTER": "3", "LEDGERSYNC_PROVIDER_TIMEOUT_S": "8", **extra}
         LOG_DIR.mkdir(exist_ok=True)
         self.log_path = LOG_DIR / f"system-{self.infra.vhost}.log"
-        log = self.log_path.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run"],
-                                     env={**os.environ, **self.env}, stdout=log, stderr=log)
+        if separate_sandbox:
+            log = (LOG_DIR / f"sandbox-{self.infra.vhost}.log").open("w")
+            self.sandbox_proc = subprocess.Popen([sys.executable, "-m", "services.cli", "sandbox-provider"],
+                                                 env={**os.environ, **self.env}, stdout=log, stderr=log)
+        self._launch(separate_sandbox)
+
+    def _launch(self, separate_sandbox: bool) -> None:
+        log = self.log_path.open("a")
+        command = [sys.executable, "-m", "services.cli", "run"] + (["--no-sandbox"] if separate_sandbox else [])
+        self.proc = subprocess.Popen(command, env={**os.environ, **self.env}, stdout=log, stderr=log)
         try:
             self._wait_ready()
         except BaseException:
@@ -82,7 +93,23 @@ class RunningSystem:
                     raise RuntimeError(f"{url} did not become ready; see {self.log_path}")
                 time.sleep(0.2)
 
+    def kill(self) -> None:
+        """SIGKILL ledgersync: no cleanup, unacked messages go back to their queues."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self) -> None:
+        self._launch(self.sandbox_proc is not None)
+
     def stop(self) -> int | None:
+        code = self.terminate()
+        if self.sandbox_proc and self.sandbox_proc.poll() is None:
+            self.sandbox_proc.terminate()
+            self.sandbox_proc.wait(timeout=30)
+        return code
+
+    def terminate(self) -> int | None:
+        """SIGTERM ledgersync (not a separate sandbox) and wait for its graceful exit code."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

@@ -1,0 +1,207 @@
+"""The bus on the real RabbitMQ: ack after the handler, delayed retries, dead letters, the
+broker's delivery limit, graceful stop and publisher confirms. Queues are `test.<uuid>` ones
+declared with the production argument builders, so the running system is never touched."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import aiormq
+import pytest
+
+from services.core import bus, retry, topology
+from services.core.errors import RetryableError, ValidationFailed
+from tests.support.inproc import amqp, channel, declare_work_queue, eventually, start_consumer  # noqa: F401
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")  # the loop of the session fixtures
+FAST_DELAYS_S = tuple(0.05 for _ in topology.RETRY_DELAYS_S)  # same tiers, 50 ms each
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    monkeypatch.setattr(retry, "RETRY_DELAYS_S", FAST_DELAYS_S)
+    monkeypatch.setattr(retry, "MAX_ATTEMPTS", len(FAST_DELAYS_S) + 1)
+    return retry.MAX_ATTEMPTS
+
+
+@pytest.fixture
+async def work(channel, fast_retries):
+    declared = await declare_work_queue(channel, FAST_DELAYS_S)
+    yield declared
+    await declared.delete()
+
+
+async def publish(channel, queue: str, *ids: str) -> None:
+    for message_id in ids:
+        await bus.Publisher(channel).publish("", queue, {"id": message_id}, message_id=message_id)
+
+
+async def shut(consumer) -> None:
+    """Stop as `serve` does, then close the channel: anything unacked goes back to its queue."""
+    await consumer.stop()
+    await consumer.channel.close()
+
+
+def attempt_of(message) -> int:
+    return int((message.headers or {}).get(bus.ATTEMPT_HEADER, 1))
+
+
+async def test_retryable_error_goes_through_the_retry_tiers_and_is_acked_once(amqp, channel, work):
+    attempts = []
+
+    async def handler(message):
+        attempts.append((message.message_id, attempt_of(message)))
+        if attempt_of(message) < 3:
+            raise RetryableError("provider busy")
+
+    consumer = await start_consumer(amqp, work.name, handler)
+    await publish(channel, work.name, "m1")
+    await eventually(lambda: len(attempts) == 3, what="the third attempt")
+    await shut(consumer)
+
+    assert attempts == [("m1", 1), ("m1", 2), ("m1", 3)]
+    for leftover in (work.queue, work.dlq, *work.retries):  # acked: nowhere to be found again
+        assert await work.drain(leftover) == []
+
+
+async def test_permanent_error_is_dead_lettered_with_its_reason_and_the_next_message_goes_on(
+        amqp, channel, work):
+    handled = []
+
+    async def handler(message):
+        if message.message_id == "poison":
+            raise ValidationFailed("total_amount is missing")
+        handled.append(message.message_id)
+
+    consumer = await start_consumer(amqp, work.name, handler, prefetch=1)
+    await publish(channel, work.name, "poison", "fine")
+    await eventually(lambda: handled == ["fine"], what="the message after the poison one")
+    await shut(consumer)
+
+    [dead] = await work.drain(work.dlq)
+    assert dead.message_id == "poison" and json.loads(dead.body) == {"id": "poison"}
+    assert dead.headers[bus.REASON_HEADER] == "ValidationFailed: total_amount is missing"
+    assert dead.headers["x-ledgersync-original-routing-key"] == work.name
+    assert await work.drain() == []
+
+
+@pytest.mark.parametrize("error, reason", [
+    (RetryableError("provider down"), "RetryableError: provider down"),
+    (KeyError("total"), "KeyError: 'total'"),  # a bug in a handler: retried, then parked
+])
+async def test_a_message_failing_every_attempt_is_parked_with_retries_exhausted(
+        amqp, channel, work, fast_retries, error, reason):
+    attempts = []
+
+    async def handler(message):
+        attempts.append(attempt_of(message))
+        raise error
+
+    consumer = await start_consumer(amqp, work.name, handler)
+    await publish(channel, work.name, "doomed")
+    dead = await eventually(lambda: work.drain(work.dlq), what="the dead letter")
+    await shut(consumer)
+
+    assert attempts == list(range(1, fast_retries + 1))
+    assert [m.message_id for m in dead] == ["doomed"]
+    assert dead[0].headers[bus.REASON_HEADER] == \
+        f"retries exhausted after {fast_retries} attempts: {reason}"
+    for leftover in (work.queue, *work.retries):
+        assert await work.drain(leftover) == []
+
+
+async def test_the_broker_dead_letters_a_message_requeued_past_the_delivery_limit(channel, work):
+    await publish(channel, work.name, "requeued")
+    deliveries = 0
+    while (message := await work.queue.get(fail=False)) is not None:  # a crash loop, by hand
+        deliveries += 1
+        await message.nack(requeue=True)
+        assert deliveries <= topology.DELIVERY_LIMIT + 1, "the delivery limit never applied"
+
+    [dead] = await eventually(lambda: work.drain(work.dlq), what="the dead letter")
+    assert deliveries == topology.DELIVERY_LIMIT + 1
+    assert dead.message_id == "requeued"
+    assert dead.headers["x-first-death-reason"] == "delivery_limit"
+
+
+async def test_stop_lets_in_flight_handlers_finish_and_leaves_the_rest_for_the_next_consumer(
+        amqp, channel, work):
+    ids = [f"m{i}" for i in range(8)]
+    started, finished, release = [], [], asyncio.Event()
+
+    async def slow(message):
+        started.append(message.message_id)
+        await release.wait()
+        finished.append(message.message_id)
+
+    consumer = await start_consumer(amqp, work.name, slow, prefetch=2)
+    await publish(channel, work.name, *ids)
+    await eventually(lambda: len(started) == 2, what="two handlers in flight")
+    stopping = asyncio.create_task(consumer.stop())
+    await asyncio.sleep(0.05)
+    assert not stopping.done(), "stop() returned while handlers were still running"
+    release.set()
+    await stopping
+    assert sorted(finished) == sorted(started) and len(finished) == 2
+    await consumer.channel.close()  # anything delivered but unacked would return to the queue now
+
+    handled = []
+
+    async def fast(message):
+        handled.append(message.message_id)
+
+    successor = await start_consumer(amqp, work.name, fast)
+    await eventually(lambda: len(handled) == len(ids) - 2, what="the rest of the messages")
+    await shut(successor)
+    assert sorted(finished + handled) == sorted(ids)  # each exactly once, none missing
+    assert await work.drain() == [] and await work.drain(work.dlq) == []
+
+
+async def test_a_handler_overrunning_the_stop_timeout_is_cancelled_and_its_message_requeued(
+        amqp, channel, work):
+    async def stuck(message):
+        await asyncio.Event().wait()
+
+    consumer = await start_consumer(amqp, work.name, stuck, prefetch=1)
+    await publish(channel, work.name, "stuck")
+    await eventually(lambda: consumer._inflight, what="the handler to start")
+    await consumer.stop(timeout=0.1)
+
+    back = await eventually(lambda: work.drain(), what="the message back in its queue")
+    await consumer.channel.close()
+    assert [m.message_id for m in back] == ["stuck"]
+    assert back[0].headers.get("x-delivery-count") == 1  # returned once, by the nack
+
+
+async def test_publishing_to_a_missing_exchange_raises(amqp):
+    own = await amqp.channel(publisher_confirms=True)
+    try:
+        with pytest.raises(aiormq.exceptions.ChannelNotFoundEntity):
+            await bus.Publisher(own).publish("test.no-such-exchange", "k", {"id": "lost"})
+    finally:
+        if not own.is_closed:
+            await own.close()
+
+
+async def test_a_retry_the_broker_cannot_route_is_not_lost(amqp, channel, fast_retries):
+    """The retry tier is published through the default exchange; when nothing routes it (a
+    tier missing from the broker), the broker confirms and drops it: the message must not be
+    acked as if it were safely delayed."""
+    work = await declare_work_queue(channel)  # the work queue and its DLQ, no retry tiers
+    try:
+        attempts = []
+
+        async def handler(message):
+            attempts.append(attempt_of(message))
+            raise RetryableError("provider busy")
+
+        consumer = await start_consumer(amqp, work.name, handler)
+        await publish(channel, work.name, "unroutable-retry")
+        await eventually(lambda: attempts and not consumer._inflight,
+                         what="the first attempt to be settled")
+        await shut(consumer)
+        kept = await work.drain() + await work.drain(work.dlq)
+        assert [m.message_id for m in kept] == ["unroutable-retry"], \
+            "the message was acked after an unroutable retry publish: it is lost"
+    finally:
+        await work.delete()
