@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 import uuid
 
 import aio_pika
@@ -109,7 +108,7 @@ def _consumer(pool: asyncpg.Pool, http: aiohttp.ClientSession, push_url: str):
                 async with http.post(push_url, json=document) as response:
                     response.raise_for_status()
                     await response.json()
-        except Exception as exc:  # a bench: say so and let the broker redeliver
+        except Exception as exc:  # noqa: BLE001 - a bench: say so and let the broker redeliver
             log.warning("bench.baseline_failed", error=repr(exc))
             await message.nack(requeue=True)
         else:

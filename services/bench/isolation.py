@@ -61,12 +61,12 @@ async def isolated(settings: Settings):
     run = uuid.uuid4().hex[:8]
     base_db = urlsplit(settings.database_url).path.lstrip("/") or "ledgersync"
     db_name, vhost = f"{base_db}_bench_{run}", f"ledgersync_bench_{run}"
-    bench = Settings(**{**settings.model_dump(), **{
-        "database_url": _with_path(settings.database_url, db_name),
+    bench = Settings(**{
+        **settings.model_dump(), "database_url": _with_path(settings.database_url, db_name),
         "amqp_url": _with_path(settings.amqp_url, quote(vhost, safe="")),
         "bind_host": "127.0.0.1", "api_port": free_port(), "webhook_port": free_port(),
         "sandbox_port": free_port(), "provider_base_url": "", "sandbox_webhook_url": "",
-        "sandbox_public_url": ""}})
+        "sandbox_public_url": ""})
     await rabbitmqctl("add_vhost", vhost)
     try:
         await rabbitmqctl("set_permissions", "-p", vhost, urlsplit(settings.amqp_url).username or "guest",
@@ -115,7 +115,8 @@ async def _wait_ready(bench: Settings, timeout: float) -> None:
 @contextlib.asynccontextmanager
 async def running_services(bench: Settings, ready_timeout: float = 60.0):
     """Every service and the sandbox (as ``ledgersync run``) in this process; yields their task."""
-    from services.runner import run_services  # the services' imports are heavy: only when needed
+    # the services' imports are heavy: only when needed
+    from services.runner import run_services
 
     stop = asyncio.Event()
     services = asyncio.create_task(run_services(bench, SERVICES, sandbox=True, stop_event=stop),
@@ -127,7 +128,7 @@ async def running_services(bench: Settings, ready_timeout: float = 60.0):
         stop.set()
         try:
             await asyncio.wait_for(services, 60)
-        except (Exception, asyncio.CancelledError) as exc:  # already reported by guard, or shutdown noise
+        except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 - reported by guard, or shutdown noise
             log.warning("bench.services_stop_failed", error=repr(exc))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):  # serve() installed these; give them back

@@ -60,7 +60,7 @@ class Tracker:
     async def wait(self, timeout: float) -> None:
         try:
             await asyncio.wait_for(self._all.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             sample = ", ".join(sorted(self.pending)[:3])
             raise BenchError(f"{len(self.pending)} of {self.events} events were not done after "
                              f"{timeout:.0f}s (e.g. {sample})") from None

@@ -90,9 +90,13 @@ async def settle_push(res: Resources, args: dict) -> None:
     if row is None or row["status"] in ("success", "failed", "timed_out"):
         return
     if row["operation_id"] is None:  # never answered: push the same key again (idempotent)
-        record = await res.pool.fetchrow("SELECT * FROM synced_records WHERE id = $1", row["record_id"])
-        async with res.pool.acquire() as conn, conn.transaction():
-            await records.request_push(conn, record)
+        record = await res.pool.fetchrow(
+            "SELECT r.* FROM synced_records r JOIN accounting_connections c ON c.id = r.connection_id "
+            "WHERE r.id = $1 AND r.sync_status = 'pending' AND r.push_generation = $2 "
+            "AND (c.throttled_until IS NULL OR c.throttled_until < now())", row["record_id"], row["generation"])
+        if record is not None:  # (a paused connection's writes resume by themselves)
+            async with res.pool.acquire() as conn, conn.transaction():
+                await records.request_push(conn, record)
         return
     result = await res.adapter.get_push_operation(row["provider_company_id"], row["operation_id"])
     async with res.pool.acquire() as conn, conn.transaction():

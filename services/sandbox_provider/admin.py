@@ -6,7 +6,12 @@ from aiohttp import web
 
 from services.sandbox_provider import lifecycle
 from services.sandbox_provider.errors import CodatError, json_object, not_found
-from services.sandbox_provider.faults import FaultsInvalid, apply_company, apply_global, parse_faults
+from services.sandbox_provider.faults import (
+    FaultsInvalid,
+    apply_company,
+    apply_global,
+    parse_faults,
+)
 from services.sandbox_provider.keys import STATE, WEBHOOKS
 from services.sandbox_provider.ledger import add_record, replace_record
 from services.sandbox_provider.state import DATA_TYPES, Company

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import random
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import aiohttp
 import structlog

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Coroutine
+from collections.abc import Coroutine
 
 import structlog
 

@@ -1,15 +1,15 @@
 """Timestamps as Codat writes them: ISO-8601 UTC with milliseconds and a ``Z``."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def now_iso() -> str:
@@ -19,7 +19,7 @@ def now_iso() -> str:
 def parse(text: str) -> datetime | None:
     """An ISO date or date-time (zoned or not; unzoned read as UTC), or None."""
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
+        moment = datetime.fromisoformat(text)
+    except (ValueError, TypeError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

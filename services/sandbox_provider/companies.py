@@ -5,7 +5,12 @@ import structlog
 from aiohttp import web
 
 from services.sandbox_provider import lifecycle
-from services.sandbox_provider.errors import CodatError, bad_request, json_object, validation_item
+from services.sandbox_provider.errors import (
+    CodatError,
+    bad_request,
+    json_object,
+    validation_item,
+)
 from services.sandbox_provider.integrations import INTEGRATIONS, by_key
 from services.sandbox_provider.keys import STATE, WEBHOOKS
 from services.sandbox_provider.paging import filtered, page_request, paged

@@ -9,7 +9,12 @@ from string import Template
 from aiohttp import web
 
 from services.sandbox_provider import lifecycle
-from services.sandbox_provider.integrations import INTEGRATIONS, Integration, by_key, find_platform
+from services.sandbox_provider.integrations import (
+    INTEGRATIONS,
+    Integration,
+    by_key,
+    find_platform,
+)
 from services.sandbox_provider.keys import STATE, WEBHOOKS
 from services.sandbox_provider.state import Company, Connection
 

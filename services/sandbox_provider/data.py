@@ -6,7 +6,11 @@ from aiohttp import web
 from services.sandbox_provider.errors import CodatError, not_found
 from services.sandbox_provider.keys import STATE
 from services.sandbox_provider.paging import page_request, paged
-from services.sandbox_provider.refresh import data_type_key, pick_connection, start_refresh
+from services.sandbox_provider.refresh import (
+    data_type_key,
+    pick_connection,
+    start_refresh,
+)
 from services.sandbox_provider.state import DATA_TYPES, Company
 
 routes = web.RouteTableDef()

@@ -1,8 +1,8 @@
 """Codat paging: ``page``/``pageSize``/``query``/``orderBy`` in, the paged wrapper out."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 from urllib.parse import urlencode
 
 from services.sandbox_provider.errors import bad_request, validation_item
@@ -61,23 +61,25 @@ def filtered(records: Iterable[dict], query: str | None, name: str = "query") ->
                           [validation_item(name, str(exc), "QueryValidator")]) from None
 
 
-def _sort_key(field: str):
-    def key(record: dict):
-        value = record
-        for part in field.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        if value is None:
-            return (1, 0, "")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return (0, 0, value)
-        return (0, 1, str(value).casefold())
-    return key
+def _value(record: dict, field: str):
+    value = record
+    for part in field.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value).casefold())
 
 
 def ordered(records: list[dict], order_by: str | None) -> list[dict]:
+    """Sorted by each field of ``orderBy`` (``-`` descending); missing values always last."""
     for field in reversed([f.strip() for f in (order_by or "").split(",") if f.strip()]):
-        descending = field.startswith("-")
-        records = sorted(records, key=_sort_key(field.lstrip("-+")), reverse=descending)
+        name = field.lstrip("-+")
+        present = [r for r in records if _value(r, name) is not None]
+        missing = [r for r in records if _value(r, name) is None]
+        records = sorted(present, key=lambda r: _value(r, name),
+                         reverse=field.startswith("-")) + missing
     return records
 
 

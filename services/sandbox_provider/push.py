@@ -12,7 +12,12 @@ import structlog
 from aiohttp import web
 
 from services.sandbox_provider.clock import now_iso
-from services.sandbox_provider.errors import CodatError, bad_request, json_object, not_found
+from services.sandbox_provider.errors import (
+    CodatError,
+    bad_request,
+    json_object,
+    not_found,
+)
 from services.sandbox_provider.keys import BACKGROUND, STATE, WEBHOOKS
 from services.sandbox_provider.ledger import add_record
 from services.sandbox_provider.paging import page_request, paged
@@ -52,6 +57,26 @@ def _timeout(request: web.Request) -> int | None:
         raise bad_request(f"timeoutInMinutes must be an integer, got {raw!r}") from None
 
 
+def _remember(company: Company, key: str, fingerprint: str, answer: dict) -> None:
+    now = time.monotonic()
+    for old in [k for k, seen in company.idempotency.items() if now - seen[1] > IDEMPOTENCY_TTL_S]:
+        del company.idempotency[old]
+    company.idempotency[key] = (fingerprint, now, answer)
+
+
+def _new_operation(company: Company, connection: Connection, data_type: str,
+                   timeout: int | None) -> dict:
+    """A Pending PushOperation (no ``completedOnUtc`` until it completes: spec quirk)."""
+    op = {"companyId": company.id, "pushOperationKey": str(uuid.uuid4()),
+          "dataConnectionKey": connection.id, "dataType": data_type,
+          "requestedOnUtc": now_iso(), "status": "Pending", "statusCode": 202,
+          "validation": {"errors": [], "warnings": []}, "changes": []}
+    if timeout is not None:
+        op["timeoutInMinutes"] = timeout
+    company.pushes[op["pushOperationKey"]] = op
+    return op
+
+
 @routes.post("/companies/{companyId}/connections/{connectionId}/push/{dataType}", name=PUSH_ROUTE)
 async def push(request: web.Request) -> web.Response:
     state = request.app[STATE]
@@ -72,29 +97,23 @@ async def push(request: web.Request) -> web.Response:
     if connection.status != "Linked":
         raise bad_request(f"The data connection {connection.id} is {connection.status}; "
                           "pushes need a Linked connection")
-    op = {"companyId": company.id, "pushOperationKey": str(uuid.uuid4()),
-          "dataConnectionKey": connection.id, "dataType": data_type,
-          "requestedOnUtc": now_iso(), "status": "Pending", "statusCode": 202,
-          "validation": {"errors": [], "warnings": []}, "changes": []}
-    if timeout is not None:
-        op["timeoutInMinutes"] = timeout
-    company.pushes[op["pushOperationKey"]] = op
+    op = _new_operation(company, connection, data_type, timeout)
     answer = {**copy.deepcopy(op), "data": body}
     if key:
-        company.idempotency[key] = (fingerprint, time.monotonic(), answer)
+        _remember(company, key, fingerprint, answer)
     log.info("sandbox.push_accepted", company_id=company.id, data_type=data_type,
              push_operation_key=op["pushOperationKey"], idempotency_key=key)
-    request.app[BACKGROUND].spawn(_complete(request.app, company, connection, op, body),
+    timeout_rate = state.faults_for(company.id).timeout_rate  # decided when requested
+    times_out = bool(timeout_rate) and state.rng.random() < timeout_rate
+    request.app[BACKGROUND].spawn(_complete(request.app, company, connection, op, body, times_out),
                                   name=f"push:{op['pushOperationKey']}")
     return web.json_response(answer)
 
 
-def _outcome(app: web.Application, company: Company, connection: Connection, op: dict,
-             body: dict) -> str | None:
+def _outcome(company: Company, connection: Connection, op: dict, body: dict,
+             times_out: bool) -> str | None:
     """Settles the operation; returns the new record's id on success."""
-    state = app[STATE]
-    timeout_rate = state.faults_for(company.id).timeout_rate
-    if timeout_rate and state.rng.random() < timeout_rate:
+    if times_out:
         op.update(status="TimedOut", statusCode=504,
                   errorMessage="The push did not complete in time; its outcome is unknown")
         return None
@@ -114,11 +133,11 @@ def _outcome(app: web.Application, company: Company, connection: Connection, op:
 
 
 async def _complete(app: web.Application, company: Company, connection: Connection, op: dict,
-                    body: dict) -> None:
+                    body: dict, times_out: bool) -> None:
     await asyncio.sleep(app[STATE].timing.complete_after_s)
     if company.id not in app[STATE].companies:
         return
-    record_id = _outcome(app, company, connection, op, body)
+    record_id = _outcome(company, connection, op, body, times_out)
     op["completedOnUtc"] = now_iso()
     outcome = "successful" if op["status"] == "Success" else "unsuccessful"
     log.info("sandbox.push_completed", company_id=company.id, data_type=op["dataType"],

@@ -4,13 +4,13 @@ a clause on an array matches when any element does. Pure functions, no I/O."""
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from services.sandbox_provider.clock import parse as parse_date
 
 Predicate = Callable[[dict], bool]
 _TOKENS = re.compile(r"(&&|\|\||\{|\})")
-_CLAUSE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$", re.S)
+_CLAUSE = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(!=|>=|<=|=|>|<|~)\s*(.*?)\s*$", re.DOTALL)
 MAX_LENGTH = 2048
 
 

@@ -25,7 +25,7 @@ PUSHABLE = ("invoices", "customers", "suppliers", "creditNotes", "payments", "bi
 class Timing:
     """How long the sandbox takes; tests shorten these."""
     complete_after_s: float = 0.1      # push and refresh completion
-    timeout_hold_s: float = 30.0       # the timeout fault holds a request this long
+    timeout_hold_s: float = 45.0       # the timeout fault holds a request this long
     webhook_backoff_s: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0, 30.0)
     webhook_timeout_s: float = 15.0
 

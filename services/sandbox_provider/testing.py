@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import socket
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
 
 import aiohttp
 from aiohttp import web
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.core.settings import Settings
 from services.sandbox_provider.app import create_app
@@ -54,7 +54,7 @@ class WebhookSink:
         raw = await request.read()
         try:
             event = Webhook(self.secret).verify(raw, dict(request.headers))
-        except Exception:  # any verification failure is recorded, never raised
+        except WebhookVerificationError:  # recorded and refused, never raised
             self.refused.append(raw)
             return web.json_response({"error": "bad signature"}, status=401)
         if self.status < 300:

@@ -5,8 +5,8 @@ import asyncio
 import json
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import aiohttp
 import structlog
@@ -55,12 +55,12 @@ class WebhookDeliverer:
                             generatedDate=event["generatedDate"])
         self.sent.append(delivery)
         faults = self._faults_for(company_id)
-        if self._rng.random() < faults.drop_webhook_rate:
+        if faults.drop_webhook_rate and self._rng.random() < faults.drop_webhook_rate:
             delivery.status = "dropped"
             log.info("sandbox.webhook_dropped", event_type=event_type, company_id=company_id,
                      webhook_id=delivery.id)
             return delivery
-        if self._rng.random() < faults.duplicate_webhook_rate:
+        if faults.duplicate_webhook_rate and self._rng.random() < faults.duplicate_webhook_rate:
             delivery.copies = 2
         self._background.spawn(self._deliver(delivery, json.dumps(event)),
                                name=f"webhook:{event_type}")
@@ -89,7 +89,7 @@ class WebhookDeliverer:
                     if 200 <= response.status < 300:
                         return True
                     delivery.lastError = f"HTTP {response.status}"
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
                 delivery.lastError = f"{type(exc).__name__}: {exc}"
             log.warning("sandbox.webhook_retry", event_type=delivery.eventType,
                         webhook_id=delivery.id, attempt=delivery.attempts, error=delivery.lastError)

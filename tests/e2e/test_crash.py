@@ -3,6 +3,7 @@ Also a graceful SIGTERM loses nothing. ledgersync runs apart from the sandbox he
 be killed while the accounting system keeps its data."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -29,19 +30,9 @@ def crashable():
 
 def _shop(system):
     partner = system.create_partner("Crash Test Partner")
-    token = client.token(system.api_url, partner)
-    entity = str(uuid.uuid4())
-    client.publish(system.settings.amqp_url, client.cloud_event(
-        "entity.created", client.entity_data(entity, partner["partner_id"], "Crash KG"), entity))
-    sdk = client.sdk(system.api_url, token, entity)
-    client.wait_for(lambda: httpx.get(f"{system.api_url}/v1/accounting_connections", headers={
-        "Authorization": f"Bearer {token}", "X-Monite-Version": client.VERSION,
-        "X-Monite-Entity-Id": entity}).status_code == 200, what="entity")
-    product = flows.product(system, entity, "Consulting Hour")
-    flows.connect(system, sdk, entity)
+    entity, sdk, _, product = flows.connected_shop(system, partner, client.token(system.api_url, partner), "Crash KG")
     customer = flows.counterpart(system, entity, "Crash Kunde")
     flows.record_of(sdk, "customer", customer, "done")
-    flows.record_of(sdk, "product", product, "done")
     return entity, sdk, product, customer, flows.sandbox_company(system, entity)["id"]
 
 
@@ -55,6 +46,7 @@ def test_killed_between_provider_call_and_commit(crashable):
     client.wait_for(lambda: db(system, "SELECT 1 FROM push_attempts a JOIN synced_records r ON r.id = a.record_id "
                                        "WHERE r.object_id = $1 AND a.status = 'sending'", uuid.UUID(data["id"])),
                     timeout=20, what="the write to be in flight")
+    time.sleep(1.0)  # the request is at the sandbox, which takes 3 s to answer
     system.kill()
     client.wait_for(lambda: [i for i in flows.ledger(system, entity, "invoices")
                              if i.get("invoiceNumber") == data["document_id"]], timeout=20,

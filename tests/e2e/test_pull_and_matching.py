@@ -16,21 +16,8 @@ from tests.support.broker import drain, listen
 @pytest.fixture(scope="module")
 def connected(system, partner, access_token):
     """One entity with a connected, pulled connection, shared by the read-only tests."""
-    entity = str(uuid.uuid4())
-    client.publish(system.settings.amqp_url, client.cloud_event(
-        "entity.created", client.entity_data(entity, partner["partner_id"], "Pull & Partner GmbH"), entity))
-    sdk = client.sdk(system.api_url, access_token, entity)
-    client.wait_for(lambda: _registered(sdk), what="entity registered")
-    connection = flows.connect(system, sdk, entity)
-    return entity, sdk, connection
-
-
-def _registered(sdk) -> bool:
-    try:
-        sdk.accounting.connections.get()
-        return True
-    except ApiError:
-        return False
+    entity, sdk = flows.register_entity(system, partner, access_token, "Pull & Partner GmbH")
+    return entity, sdk, flows.connect(system, sdk, entity)
 
 
 def test_initial_pull_fills_tax_rates_and_ledger_accounts(connected):

@@ -12,24 +12,8 @@ from tests.support import client, flows
 
 @pytest.fixture(scope="module")
 def shop(system, partner, access_token):
-    """A connected entity with a mapped product and a known customer."""
-    entity = str(uuid.uuid4())
-    client.publish(system.settings.amqp_url, client.cloud_event(
-        "entity.created", client.entity_data(entity, partner["partner_id"], "Push Shop GmbH"), entity))
-    sdk = client.sdk(system.api_url, access_token, entity)
-    client.wait_for(lambda: _ok(sdk), what="entity")
-    product = flows.product(system, entity, "Consulting Hour")
-    connection = flows.connect(system, sdk, entity)
-    flows.record_of(sdk, "product", product, "done")
-    return entity, sdk, connection, product
-
-
-def _ok(sdk) -> bool:
-    try:
-        sdk.accounting.connections.get()
-        return True
-    except Exception:
-        return False
+    """A connected entity with a mapped product."""
+    return flows.connected_shop(system, partner, access_token, "Push Shop GmbH")
 
 
 def test_invoice_for_a_new_counterpart_pushes_both_exactly_once(system, shop):

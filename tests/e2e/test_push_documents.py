@@ -12,26 +12,12 @@ from tests.support import client, flows
 
 @pytest.fixture(scope="module")
 def books(system, partner, access_token):
-    entity = str(uuid.uuid4())
-    client.publish(system.settings.amqp_url, client.cloud_event(
-        "entity.created", client.entity_data(entity, partner["partner_id"], "Books & Co KG"), entity))
-    sdk = client.sdk(system.api_url, access_token, entity)
-    client.wait_for(lambda: _ok(sdk), what="entity")
-    product = flows.product(system, entity, "Wireless Mouse")
-    connection = flows.connect(system, sdk, entity)
-    flows.record_of(sdk, "product", product, "done")
+    entity, sdk, connection, product = flows.connected_shop(system, partner, access_token, "Books & Co KG",
+                                                            "Wireless Mouse")
     rates = {r.effective_tax_rate: r.id for r in sdk.accounting.tax_rates.get(limit=250).data
              if r.status == "Active"}
     accounts = {a.nominal_code: a.id for a in sdk.accounting.ledger_accounts.get(limit=250).data}
     return entity, sdk, connection, product, rates, accounts
-
-
-def _ok(sdk) -> bool:
-    try:
-        sdk.accounting.connections.get()
-        return True
-    except Exception:
-        return False
 
 
 def _bill(vendor: str, lines: list[dict], status: str = "issued") -> dict:

@@ -14,25 +14,10 @@ from tests.support.broker import drain, listen
 
 
 def _tenant(system, partner, access_token, name: str):
-    entity = str(uuid.uuid4())
-    client.publish(system.settings.amqp_url, client.cloud_event(
-        "entity.created", client.entity_data(entity, partner["partner_id"], name), entity))
-    sdk = client.sdk(system.api_url, access_token, entity)
-    client.wait_for(lambda: _ok(sdk), what="entity")
-    product = flows.product(system, entity, "Consulting Hour")
-    connection = flows.connect(system, sdk, entity)
-    flows.record_of(sdk, "product", product, "done")
+    entity, sdk, connection, product = flows.connected_shop(system, partner, access_token, name)
     customer = flows.counterpart(system, entity, f"{name} Kunde")
     flows.record_of(sdk, "customer", customer, "done")
     return entity, sdk, connection, product, customer, flows.sandbox_company(system, entity)["id"]
-
-
-def _ok(sdk) -> bool:
-    try:
-        sdk.accounting.connections.get()
-        return True
-    except Exception:
-        return False
 
 
 def _faults(system, company: str, **faults) -> None:

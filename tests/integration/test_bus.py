@@ -13,7 +13,6 @@ from services.core import bus, retry, topology
 from services.core.errors import RetryableError, ValidationFailed
 from tests.support.inproc import amqp, channel, declare_work_queue, eventually, start_consumer  # noqa: F401
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the loop of the session fixtures
 FAST_DELAYS_S = tuple(0.05 for _ in topology.RETRY_DELAYS_S)  # same tiers, 50 ms each
 
 
@@ -174,7 +173,7 @@ async def test_a_handler_overrunning_the_stop_timeout_is_cancelled_and_its_messa
 
 
 async def test_publishing_to_a_missing_exchange_raises(amqp):
-    own = await amqp.channel(publisher_confirms=True)
+    own = await bus.open_channel(amqp, prefetch=1)
     try:
         with pytest.raises(aiormq.exceptions.ChannelNotFoundEntity):
             await bus.Publisher(own).publish("test.no-such-exchange", "k", {"id": "lost"})
@@ -183,10 +182,11 @@ async def test_publishing_to_a_missing_exchange_raises(amqp):
             await own.close()
 
 
-async def test_a_retry_the_broker_cannot_route_is_not_lost(amqp, channel, fast_retries):
+async def test_a_retry_the_broker_cannot_route_is_requeued_until_the_broker_parks_it(
+        amqp, channel, fast_retries):
     """The retry tier is published through the default exchange; when nothing routes it (a
-    tier missing from the broker), the broker confirms and drops it: the message must not be
-    acked as if it were safely delayed."""
+    tier missing from the broker) the broker still confirms, so only a mandatory publish that
+    raises keeps the message from being acked as if it were safely delayed."""
     work = await declare_work_queue(channel)  # the work queue and its DLQ, no retry tiers
     try:
         attempts = []
@@ -197,11 +197,12 @@ async def test_a_retry_the_broker_cannot_route_is_not_lost(amqp, channel, fast_r
 
         consumer = await start_consumer(amqp, work.name, handler)
         await publish(channel, work.name, "unroutable-retry")
-        await eventually(lambda: attempts and not consumer._inflight,
-                         what="the first attempt to be settled")
+        [dead] = await eventually(lambda: work.drain(work.dlq), what="the broker to park it")
         await shut(consumer)
-        kept = await work.drain() + await work.drain(work.dlq)
-        assert [m.message_id for m in kept] == ["unroutable-retry"], \
-            "the message was acked after an unroutable retry publish: it is lost"
+
+        assert dead.message_id == "unroutable-retry"
+        assert dead.headers["x-first-death-reason"] == "delivery_limit"
+        assert attempts == [1] * (topology.DELIVERY_LIMIT + 1)  # never counted as a retry
+        assert await work.drain() == []
     finally:
         await work.delete()

@@ -13,7 +13,6 @@ from services.core import migrate as migrations
 from services.core.db import drop_database, ensure_database
 from tests.support.inproc import scratch_dsn
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the loop of the session fixtures
 EXPECTED_TABLES = {"partners", "entities", "accounting_connections", "sync_runs", "inbox",
                    "outbox", "synced_records", "schema_migrations"}
 

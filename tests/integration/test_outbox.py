@@ -16,7 +16,6 @@ from services.core import bus
 from services.core.outbox import OutboxRelay, enqueue
 from tests.support.inproc import amqp, channel, db_dsn, eventually, pool  # noqa: F401
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the loop of the session fixtures
 
 
 @pytest.fixture
@@ -41,7 +40,7 @@ async def received(queue) -> list[aio_pika.abc.AbstractIncomingMessage]:
 @contextlib.asynccontextmanager
 async def relay(amqp, pool, **options):
     """An `OutboxRelay` with a confirming channel of its own, as each process has."""
-    own = await amqp.channel(publisher_confirms=True)
+    own = await bus.open_channel(amqp, prefetch=32)
     try:
         yield OutboxRelay(pool, bus.Publisher(own), **options)
     finally:

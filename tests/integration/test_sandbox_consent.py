@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 import pytest_asyncio
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.sandbox_provider.testing import run_sandbox
 
@@ -98,7 +98,7 @@ async def test_company_link_form_allows_access_and_sends_a_signed_webhook(sandbo
         received = sandbox.sink.received[-1]
         assert received.headers["webhook-id"] == event["id"]
         Webhook(sandbox.settings.provider_webhook_secret).verify(received.raw, received.headers)
-        with pytest.raises(Exception):
+        with pytest.raises(WebhookVerificationError):
             Webhook("whsec_" + "A" * 32).verify(received.raw, received.headers)
 
         stored = await (await http.get(f"/companies/{company['id']}")).json()

@@ -1,6 +1,7 @@
 """The scheduler on the real PostgreSQL: one leader at a time through the advisory lock, a
-follower that takes over, and scheduled syncs claimed so that concurrent replicas start one
-sync run per due connection. Each test has a migrated throwaway database."""
+follower that takes over, and work claimed from tables so that concurrent replicas start one
+sync run per due connection and re-check each stale push once. Each test has a migrated
+throwaway database."""
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,6 @@ from services.core.db import create_pool
 from services.scheduler import leader, ticks
 from tests.support.inproc import db_dsn, eventually  # noqa: F401
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")  # the loop of the session fixtures
 DAY = timedelta(hours=24)
 
 
@@ -61,6 +61,36 @@ async def test_one_leader_ticks_at_a_time_and_the_follower_takes_over_when_it_go
             loop.cancel()
         await asyncio.gather(*loops.values(), return_exceptions=True)
 
+
+
+async def test_a_leader_whose_session_dies_stops_ticking_and_the_follower_takes_over(replicas):
+    ran: list[str] = []
+
+    def tick_of(name: str):
+        async def tick():
+            ran.append(name)
+        return tick
+
+    loops = {name: asyncio.create_task(leader.lead(pool, [tick_of(name)], every_s=0.02))
+             for name, pool in zip(("a", "b"), replicas)}
+    try:
+        await eventually(lambda: len(ran) >= 5, what="the first ticks")
+        first, second = ran[0], ({"a", "b"} - {ran[0]}).pop()
+        killed = await replicas[0].fetchval(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND objid = $1 AND granted", leader.LEADER_LOCK)
+        assert killed, "no session held the leader lock"
+
+        await asyncio.sleep(1); print("DBG", ran[-5:], {k: (t.done(), t.done() and not t.cancelled() and t.exception()) for k, t in loops.items()}, killed, await replicas[0].fetch("SELECT l.pid, l.granted, a.state, a.query FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE locktype = 'advisory'"))
+        await eventually(lambda: loops[first].done(), timeout=5, what="the old leader to give up")
+        since = len(ran)
+        await eventually(lambda: ran[since:].count(second) >= 3, timeout=5,
+                         what=f"{second} to take over")
+        assert first not in ran[since:]
+    finally:
+        for loop in loops.values():
+            loop.cancel()
+        await asyncio.gather(*loops.values(), return_exceptions=True)
 
 async def seed(pool) -> dict[str, list[uuid.UUID]]:
     """Connections that are due, and ones that are not (and why)."""
@@ -127,3 +157,34 @@ async def test_no_sync_is_started_again_within_the_interval(replicas):
     assert await running_runs(replicas[0]) == {conn_id: 1 for conn_id in made["due"]}
     # once the interval has passed they are due again (and so is the one synced an hour ago)
     assert await ticks.schedule_syncs(replicas[1], timedelta(0)) == len(made["due"]) + 1
+
+
+async def test_concurrent_rechecks_ask_once_about_each_stale_push(replicas):
+    made = await seed(replicas[0])
+    conn_id = made["due"][0]
+    entity = await replicas[0].fetchval("SELECT entity_id FROM accounting_connections WHERE id = $1",
+                                        conn_id)
+    stale: list[str] = []
+    old, fresh = timedelta(minutes=10), timedelta(0)
+    for status, checked_ago in [*[("sending", old), ("pending", old)] * 15,
+                                ("pending", fresh), ("success", old), ("timed_out", old)]:
+        record, attempt = uuid.uuid4(), uuid.uuid4()
+        await replicas[0].execute(
+            "INSERT INTO synced_records (id, entity_id, connection_id, object_type, object_id, "
+            "sync_status, provider) VALUES ($1, $2, $3, 'receivable', $4, 'pending', 'codat')",
+            record, entity, conn_id, uuid.uuid4())
+        await replicas[0].execute(
+            "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, "
+            "status, checked_at) VALUES ($1, $2, 1, $3, 'invoices', $4, now() - $5::interval)",
+            attempt, record, uuid.uuid4(), status, checked_ago)
+        if checked_ago == old and status in ("sending", "pending"):
+            stale.append(str(attempt))
+
+    after = timedelta(minutes=5)
+    counts = await asyncio.gather(*(ticks.recheck_pushes(p, after) for p in replicas for _ in range(2)))
+
+    assert sum(counts) == len(stale)
+    asked = [r["body"]["args"]["attempt_id"] for r in await replicas[0].fetch(
+        "SELECT body FROM outbox WHERE body->>'command' = 'settle_push'")]
+    assert sorted(asked) == sorted(stale)  # each stale write once; fresh or settled ones never
+    assert await asyncio.gather(*(ticks.recheck_pushes(p, after) for p in replicas)) == [0, 0]

@@ -102,3 +102,24 @@ def record_of(sdk, object_type: str, object_id: str, status: str | tuple[str, ..
 def ledger(system, entity_id: str, data_type: str) -> list[dict]:
     company = sandbox_company(system, entity_id)
     return httpx.get(f"{system.sandbox_url}/admin/companies/{company['id']}/{data_type}").json()["results"]
+
+
+def register_entity(system, partner: dict, token: str, name: str) -> tuple[str, object]:
+    """Publish entity.created for ``partner`` and wait until the API knows it: (entity id, sdk)."""
+    entity = str(uuid.uuid4())
+    client.publish(system.settings.amqp_url, client.cloud_event(
+        "entity.created", client.entity_data(entity, partner["partner_id"], name), entity))
+    headers = {"Authorization": f"Bearer {token}", "X-Monite-Version": client.VERSION, "X-Monite-Entity-Id": entity}
+    client.wait_for(lambda: httpx.get(f"{system.api_url}/v1/accounting_connections", headers=headers).status_code
+                    == 200, what=f"entity {entity} to be registered")
+    return entity, client.sdk(system.api_url, token, entity)
+
+
+def connected_shop(system, partner: dict, token: str, name: str, product_name: str = "Consulting Hour"):
+    """An entity with a connected, pulled connection and a product mapped to a sandbox item:
+    (entity id, sdk, connection, product id)."""
+    entity, sdk = register_entity(system, partner, token, name)
+    product_id = product(system, entity, product_name)
+    connection = connect(system, sdk, entity)
+    record_of(sdk, "product", product_id, "done")
+    return entity, sdk, connection, product_id

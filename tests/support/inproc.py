@@ -75,8 +75,8 @@ async def amqp(infra):
 
 @pytest.fixture
 async def channel(amqp):
-    """A confirming channel for declaring and publishing (what `open_resources` opens)."""
-    opened = await amqp.channel(publisher_confirms=True)
+    """A channel for declaring and publishing, opened as `open_resources` opens its own."""
+    opened = await bus.open_channel(amqp, prefetch=32)
     yield opened
     if not opened.is_closed:
         await opened.close()
