@@ -63,6 +63,7 @@ def codat_middleware(api_key: str):
             raise CodatError(429, "You have made too many requests in a given amount of time; "
                                   "please retry later.", headers={"Retry-After": str(wait)})
         if faults.latency_ms:
+            await request.read()  # a slow server has the request; it answers late, but it answers
             await asyncio.sleep(faults.latency_ms / 1000)
         if faults.error_rate and state.rng.random() < faults.error_rate:
             status = state.rng.choice((500, 503))

@@ -10,7 +10,7 @@ import aiormq
 import pytest
 
 from services.core import bus, retry, topology
-from services.core.errors import RetryableError, ValidationFailed
+from services.core.errors import Deferred, RetryableError, ValidationFailed
 from tests.support.inproc import amqp, channel, declare_work_queue, eventually, start_consumer  # noqa: F401
 
 FAST_DELAYS_S = tuple(0.05 for _ in topology.RETRY_DELAYS_S)  # same tiers, 50 ms each
@@ -62,6 +62,25 @@ async def test_retryable_error_goes_through_the_retry_tiers_and_is_acked_once(am
     for leftover in (work.queue, work.dlq, *work.retries):  # acked: nowhere to be found again
         assert await work.drain(leftover) == []
 
+
+
+async def test_deferred_work_waits_in_the_retry_tiers_without_using_up_attempts(amqp, channel, work,
+                                                                                fast_retries):
+    attempts = []
+
+    async def handler(message):
+        attempts.append(attempt_of(message))
+        if len(attempts) <= fast_retries + 2:  # more waits than there are attempts to lose
+            raise Deferred("dependency in flight", retry_after=0.01)
+
+    consumer = await start_consumer(amqp, work.name, handler)
+    await publish(channel, work.name, "waits")
+    await eventually(lambda: len(attempts) == fast_retries + 3, what="the last wait to end")
+    await shut(consumer)
+
+    assert set(attempts) == {1}
+    for leftover in (work.queue, work.dlq, *work.retries):
+        assert await work.drain(leftover) == []
 
 async def test_permanent_error_is_dead_lettered_with_its_reason_and_the_next_message_goes_on(
         amqp, channel, work):
