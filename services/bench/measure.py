@@ -29,6 +29,12 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def cpu_s() -> float:
+    """CPU seconds this process used so far (user + system): robust on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
 
@@ -43,8 +49,11 @@ class Tracker:
         self.finished: dict[str, float] = {}
         self.errors: dict[str, object] = {}
         self._all = asyncio.Event()
+        self.cpu = [0.0, 0.0]  # at the first publish, at the last outcome
 
     def sent(self, object_id: str) -> None:
+        if not self.published:
+            self.cpu[0] = cpu_s()
         self.published[object_id] = time.perf_counter()
 
     def finish(self, object_id: str, error: object = None) -> None:
@@ -55,6 +64,7 @@ class Tracker:
         if error is not None:
             self.errors[object_id] = error
         if not self.pending:
+            self.cpu[1] = cpu_s()
             self._all.set()
 
     async def wait(self, timeout: float) -> None:
@@ -74,6 +84,7 @@ class Tracker:
                   "p50_ms": round(percentile(done, 0.50), 1), "p90_ms": round(percentile(done, 0.90), 1),
                   "p99_ms": round(percentile(done, 0.99), 1), "max_ms": round(done[-1] if done else 0.0, 1),
                   "min_ms": round(done[0] if done else 0.0, 1), "errors": len(self.errors),
+                  "cpu_ms_per_event": round((self.cpu[1] - self.cpu[0]) * 1000 / self.events, 2),
                   "peak_rss_mb": peak_rss_mb(), **extra}
         if self.errors:
             result["error_sample"] = next(iter(self.errors.values()))

@@ -36,8 +36,8 @@ async def ensure_database(dsn: str) -> bool:
             return False
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
-        except asyncpg.DuplicateDatabaseError:
-            return False
+        except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+            return False  # a concurrent `migrate` created it first
         log.info("db.created", database=name)
         return True
     finally:

@@ -35,23 +35,41 @@ class OutboxRelay:
         self._listener: asyncpg.Connection | None = None
 
     async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were taken (published or postponed)."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                "SELECT id, exchange, routing_key, message_id, body, headers FROM outbox "
-                "WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", self.batch)
+                "SELECT id, exchange, routing_key, message_id, body, headers, attempts FROM outbox "
+                "WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now()) "
+                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", self.batch)
+            done = []
             for row in rows:
-                await self.publisher.publish(row["exchange"], row["routing_key"],
-                                             json.dumps(row["body"]).encode(),
-                                             message_id=row["message_id"], headers=row["headers"])
+                try:
+                    await self.publisher.publish(row["exchange"], row["routing_key"],
+                                                 json.dumps(row["body"]).encode(),
+                                                 message_id=row["message_id"], headers=row["headers"])
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # refused by the broker: keep it, try it again later
+                    delay = min(2 ** row["attempts"], 300)
+                    log.error("outbox.publish_failed", outbox_id=row["id"], exchange=row["exchange"],
+                              routing_key=row["routing_key"], error=str(exc), retry_in_s=delay)
+                    await conn.execute(
+                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, "
+                        "next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+                        row["id"], str(exc)[:500], float(delay))
+                    continue
+                done.append(row["id"])
                 metrics.OUTBOX_PUBLISHED.labels(row["exchange"] or "default").inc()
-            if rows:
-                await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                                   [r["id"] for r in rows])
+            if done:
+                await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", done)
         return len(rows)
 
+    def _on_notify(self, *_args) -> None:
+        self._wake.set()
+
     async def run(self) -> None:
-        self._listener = await self.pool.acquire()
-        await self._listener.add_listener(CHANNEL, lambda *_: self._wake.set())
+        listener = self._listener = await self.pool.acquire()
+        await listener.add_listener(CHANNEL, self._on_notify)
         try:
             while True:
                 try:
@@ -65,5 +83,6 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), self.poll_s)
         finally:
             with contextlib.suppress(Exception):
-                await self._listener.remove_listener(CHANNEL, lambda *_: None)
-            await self.pool.release(self._listener)
+                await listener.remove_listener(CHANNEL, self._on_notify)
+            self._listener = None
+            await self.pool.release(listener)

@@ -111,3 +111,17 @@ def test_health_ready_metrics_on_every_service(system):
         assert httpx.get(base + "/healthz").json()["status"] == "ok"
         assert httpx.get(base + "/readyz").status_code == 200
         assert "# TYPE" in httpx.get(base + "/metrics").text
+
+
+def test_secrets_never_reach_the_logs(system):
+    fresh = system.create_partner("Secretive Ltd")
+    token = client.token(system.api_url, fresh)
+    httpx.get(f"{system.api_url}/v1/accounting_connections",
+              headers={"Authorization": f"Bearer {token}", "X-Monite-Version": client.VERSION})
+    httpx.post(f"{system.api_url}/v1/auth/token", headers={"X-Monite-Version": client.VERSION},
+               json={"grant_type": "client_credentials", "client_id": fresh["client_id"], "client_secret": "nope"})
+    logged = system.log_path.read_text()
+    assert fresh["client_id"] in logged  # the refused attempt is logged, by client id
+    for secret in (fresh["client_secret"], token, token.split(".")[2], system.settings.provider_api_key,
+                   system.settings.provider_webhook_secret, system.settings.jwt_secret):
+        assert secret not in logged

@@ -20,14 +20,16 @@ def test_pull_after_access_was_revoked_records_the_error_and_does_not_loop(syste
     entity, sdk, connection, company = _connected(system, access_token, new_entity, "Revoked GmbH")
     httpx.put(f"{system.sandbox_url}/admin/companies/{company}/faults", json={"drop_webhook_rate": 1.0})
     httpx.post(f"{system.sandbox_url}/admin/companies/{company}/deauthorize").raise_for_status()
-    sdk.accounting.connections.sync_by_id(connection.id)  # ledgersync has not heard of it yet
+    httpx.put(f"{system.sandbox_url}/admin/companies/{company}/faults", json={"drop_webhook_rate": None})
+    assert sdk.accounting.connections.get_by_id(connection.id).status == "connected"  # not heard of it yet
+    sdk.accounting.connections.sync_by_id(connection.id)
     failed = client.wait_for(lambda: (c := sdk.accounting.connections.get_by_id(connection.id)).errors and c,
                              timeout=30, what="the failed sync to be reported")
     assert "sync failed" in failed.errors[0].message
     runs = db(system, "SELECT status, error FROM sync_runs WHERE connection_id = $1 ORDER BY started_at",
               uuid.UUID(connection.id))
     assert runs[-1]["status"] == "failed" and runs[-1]["error"]
-    count = len(runs)
+    count = len([r for r in runs if r["status"] == "failed"])
     sdk.accounting.connections.sync_by_id(connection.id)
     client.wait_for(lambda: len(db(system, "SELECT 1 FROM sync_runs WHERE connection_id = $1 AND status = "
                                            "'failed'", uuid.UUID(connection.id))) == count + 1, timeout=30)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 
 import aiormq
 import pytest
 
-from services.core import bus, retry, topology
+from services.core import bus, lifecycle, retry, topology
 from services.core.errors import Deferred, RetryableError, ValidationFailed
-from tests.support.inproc import amqp, channel, declare_work_queue, eventually, start_consumer  # noqa: F401
+from tests.support.inproc import declare_work_queue, eventually, start_consumer
+
+pytest_plugins = ("tests.support.inproc",)  # its fixtures: amqp, channel, db_dsn, pool
 
 FAST_DELAYS_S = tuple(0.05 for _ in topology.RETRY_DELAYS_S)  # same tiers, 50 ms each
 
@@ -63,7 +66,6 @@ async def test_retryable_error_goes_through_the_retry_tiers_and_is_acked_once(am
         assert await work.drain(leftover) == []
 
 
-
 async def test_deferred_work_waits_in_the_retry_tiers_without_using_up_attempts(amqp, channel, work,
                                                                                 fast_retries):
     attempts = []
@@ -81,6 +83,7 @@ async def test_deferred_work_waits_in_the_retry_tiers_without_using_up_attempts(
     assert set(attempts) == {1}
     for leftover in (work.queue, work.dlq, *work.retries):
         assert await work.drain(leftover) == []
+
 
 async def test_permanent_error_is_dead_lettered_with_its_reason_and_the_next_message_goes_on(
         amqp, channel, work):
@@ -173,6 +176,32 @@ async def test_stop_lets_in_flight_handlers_finish_and_leaves_the_rest_for_the_n
     await shut(successor)
     assert sorted(finished + handled) == sorted(ids)  # each exactly once, none missing
     assert await work.drain() == [] and await work.drain(work.dlq) == []
+
+
+async def test_serve_returns_only_after_its_consumers_finished_their_messages(amqp, channel, work):
+    finished, release, stop = [], asyncio.Event(), asyncio.Event()
+
+    async def slow(message):
+        await release.wait()
+        finished.append(message.message_id)
+
+    consumer_channel = await bus.open_channel(amqp, prefetch=1)
+    consumer = bus.Consumer(consumer_channel, bus.Publisher(consumer_channel), work.name, slow)
+    serving = asyncio.create_task(lifecycle.serve([lifecycle.ConsumerComponent("c", consumer)], stop))
+    try:
+        await publish(channel, work.name, "first", "second")
+        await eventually(lambda: consumer._inflight, what="the first message in flight")
+        stop.set()  # what SIGTERM does
+        await asyncio.sleep(0.05)
+        assert not serving.done(), "serve() returned with a message in flight"
+        release.set()
+        await asyncio.wait_for(serving, 5)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):  # serve() leaves its handlers installed
+            asyncio.get_running_loop().remove_signal_handler(sig)
+        await consumer_channel.close()
+    assert finished == ["first"]
+    assert [m.message_id for m in await work.drain()] == ["second"]
 
 
 async def test_a_handler_overrunning_the_stop_timeout_is_cancelled_and_its_message_requeued(

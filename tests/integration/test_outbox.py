@@ -14,8 +14,9 @@ import pytest
 
 from services.core import bus
 from services.core.outbox import OutboxRelay, enqueue
-from tests.support.inproc import amqp, channel, db_dsn, eventually, pool  # noqa: F401
+from tests.support.inproc import eventually
 
+pytest_plugins = ("tests.support.inproc",)  # its fixtures: amqp, channel, db_dsn, pool
 
 
 @pytest.fixture
@@ -141,3 +142,25 @@ async def test_a_stopped_relay_removes_its_listener_before_giving_the_connection
             await asyncio.gather(loop, return_exceptions=True)
     leaks = [str(w.message) for w in caught if "notification listener" in str(w.message)]
     assert leaks == [], "OutboxRelay.run() removes a fresh lambda, not the listener it added"
+
+
+async def test_a_row_the_broker_cannot_route_does_not_hold_up_the_rows_after_it(amqp, pool, events):
+    """A command to a queue that is gone must be kept (not marked published), and it must not
+    stop every later event and command of every tenant from leaving."""
+    exchange, queue = events
+    async with pool.acquire() as conn, conn.transaction():
+        await enqueue(conn, "", f"test.missing.{uuid.uuid4().hex}", {"id": "unroutable"})
+        await enqueue(conn, exchange, "thing.happened", {"id": "after"})
+
+    async with relay(amqp, pool, poll_s=0.05) as outbox:
+        loop = asyncio.create_task(outbox.run())
+        try:
+            got = await eventually(lambda: loop.done() or received(queue), timeout=5,
+                                   what="the row after the unroutable one")
+        finally:
+            loop.cancel()
+            await asyncio.gather(loop, return_exceptions=True)
+    assert got is not True, f"the relay stopped on the unroutable row: {loop.exception()!r}"
+    assert [m.message_id for m in got] == ["after"]
+    assert await pool.fetchval("SELECT published_at FROM outbox WHERE message_id = 'unroutable'") \
+        is None

@@ -12,7 +12,9 @@ import pytest
 
 from services.core.db import create_pool
 from services.scheduler import leader, ticks
-from tests.support.inproc import db_dsn, eventually  # noqa: F401
+from tests.support.inproc import eventually
+
+pytest_plugins = ("tests.support.inproc",)  # its fixtures: amqp, channel, db_dsn, pool
 
 DAY = timedelta(hours=24)
 
@@ -37,8 +39,10 @@ async def test_one_leader_ticks_at_a_time_and_the_follower_takes_over_when_it_go
                 overlaps.append({*running, name})
             running.add(name)
             ran.append(name)
-            await asyncio.sleep(0.005)
-            running.discard(name)
+            try:
+                await asyncio.sleep(0.005)
+            finally:  # a leader cancelled mid-tick has stopped ticking too
+                running.discard(name)
         return tick
 
     loops = {name: asyncio.create_task(leader.lead(pool, [tick_of(name)], every_s=0.02))
@@ -60,7 +64,6 @@ async def test_one_leader_ticks_at_a_time_and_the_follower_takes_over_when_it_go
         for loop in loops.values():
             loop.cancel()
         await asyncio.gather(*loops.values(), return_exceptions=True)
-
 
 
 async def test_a_leader_whose_session_dies_stops_ticking_and_the_follower_takes_over(replicas):

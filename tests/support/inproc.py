@@ -4,6 +4,9 @@ Databases are throwaway ones of each test (the `infra` database belongs to the r
 `system`, whose outbox relay and scheduler would otherwise take our rows); queues and
 exchanges are `test.<uuid>` ones in the `infra` vhost, so nothing meant for the running system
 is ever consumed here.
+
+Test modules load it with `pytest_plugins` and also import its helpers, so it is never
+assertion-rewritten (it asserts nothing): PYTEST_DONT_REWRITE.
 """
 from __future__ import annotations
 
