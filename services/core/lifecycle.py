@@ -94,4 +94,7 @@ async def serve(components: list[Component], stop_event: asyncio.Event | None = 
         for component in sorted(reversed(started), key=lambda c: not isinstance(c, ConsumerComponent)):
             with contextlib.suppress(Exception):
                 await component.stop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
         log.info("service.stopped")
