@@ -36,6 +36,10 @@ def test_invoice_for_a_new_counterpart_pushes_both_exactly_once(system, shop):
     assert pushed["customerRef"]["id"] == cust.platform_object_id
     customers = [c for c in flows.ledger(system, entity, "customers") if c["id"] == cust.platform_object_id]
     assert len(customers) == 1
+    # one id tells the whole story in the logs: event in, queued, write, webhook, settled
+    story = {line["event"] for line in system.log_lines() if line.get("record_id") == record.id}
+    assert {"event.applied", "push.queued", "push.sent", "webhook.processed", "push.done",
+            "synced_record.status_changed"} <= story, story
 
 
 def test_unmet_prerequisites_are_explained_and_manual_push_clears_them(system, shop):
