@@ -140,6 +140,9 @@ class ProviderAdapter(Protocol):
     async def push(self, company_id: str, connection_id: str, data_type: str, body: dict,
                    idempotency_key: str, timeout_minutes: int | None = None) -> PushResult: ...
 
+    async def update(self, company_id: str, connection_id: str, data_type: str, record_id: str, body: dict,
+                     idempotency_key: str, timeout_minutes: int | None = None) -> PushResult: ...
+
     async def get_push_operation(self, company_id: str, operation_id: str) -> PushResult: ...
 
     async def find_push_operations(self, company_id: str, query: str | None = None,

@@ -184,6 +184,17 @@ class CodatAdapter:
             params={"timeoutInMinutes": timeout_minutes}, headers={"Idempotency-Key": idempotency_key})
         return m.to_push_result(answer)
 
+    async def update(self, company_id: str, connection_id: str, data_type: str, record_id: str, body: dict,
+                     idempotency_key: str, timeout_minutes: int | None = None) -> PushResult:
+        """Changes a record the accounting system has (Codat: ``PUT …/push/bills/{billId}``)."""
+        if data_type != "bills":
+            raise ValidationFailed(f"updating {data_type} is not supported")
+        answer = await self._http.call(
+            "PUT", f"{_company(company_id)}/connections/{_seg(connection_id)}/push/bills/{_seg(record_id)}",
+            operation="update", company_id=company_id, body=body,
+            params={"timeoutInMinutes": timeout_minutes}, headers={"Idempotency-Key": idempotency_key})
+        return m.to_push_result(answer)
+
     async def get_push_operation(self, company_id: str, operation_id: str) -> PushResult:
         body = await self._http.call("GET", f"{_company(company_id)}/push/{_seg(operation_id)}",
                                      operation="get_push_operation", company_id=company_id)

@@ -48,6 +48,8 @@ def document_handler(kind: str):
             log.info("push.queued", object_type=kind)
         elif record["sync_status"] == "error":
             await records.repush(conn, record, f"a newer {event.type} arrived")
+        elif record["sync_status"] == "done" and kind == "bill" and data.status == "canceled":
+            await records.repush(conn, record, "the bill was canceled: void it in the accounting system")
         elif record["sync_status"] == "done":
             log.info("push.already_done", note="the document is in the accounting system; not pushed twice")
     return apply

@@ -91,7 +91,7 @@ async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
                 "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status) "
                 "VALUES ($1, $2, $3, $4, $5, 'sending') RETURNING *", uuid.uuid4(), record_id, generation,
                 records.key(record_id, generation), bodies.DATA_TYPES[record["object_type"]])
-        return attempt, connection, body
+        return attempt, connection, body, record["platform_object_id"]
 
 
 async def push_record(res: Resources, args: dict) -> None:
@@ -99,10 +99,14 @@ async def push_record(res: Resources, args: dict) -> None:
     prepared = await _prepare(res, record_id, generation)
     if prepared is None:
         return
-    attempt, connection, body = prepared
+    attempt, connection, body, existing = prepared
+    company, link, key = connection["provider_company_id"], connection["provider_connection_id"], \
+        str(attempt["idempotency_key"])
     try:
-        result = await res.adapter.push(connection["provider_company_id"], connection["provider_connection_id"],
-                                        attempt["data_type"], body, str(attempt["idempotency_key"]))
+        if existing:  # already in the accounting system (a canceled bill): change it, never add one
+            result = await res.adapter.update(company, link, attempt["data_type"], existing, body, key)
+        else:
+            result = await res.adapter.push(company, link, attempt["data_type"], body, key)
     except ProviderRateLimited as exc:
         await res.pool.execute("UPDATE accounting_connections SET throttled_until = GREATEST(coalesce("
                                "throttled_until, now()), now() + make_interval(secs => $2)) WHERE id = $1",

@@ -120,7 +120,8 @@ async def reconcile_push(res: Resources, args: dict) -> None:
         return
     from services.push.pusher import body_for  # the body this push would send
     body = await body_for(res, record, connection)
-    query = bodies.lookup_query(record["object_type"], body or {})
+    # an update of a known record is safe to repeat: no look-up needed
+    query = None if record["platform_object_id"] else bodies.lookup_query(record["object_type"], body or {})
     found = None
     if query:
         page = await res.adapter.list_page(connection["provider_company_id"], attempt["data_type"], 1, 5, query)

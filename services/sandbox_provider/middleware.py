@@ -11,7 +11,7 @@ from aiohttp import web
 
 from services.sandbox_provider.errors import CodatError
 from services.sandbox_provider.keys import STATE
-from services.sandbox_provider.push import PUSH_ROUTE
+from services.sandbox_provider.push import PUSH_ROUTE, UPDATE_ROUTE
 
 log = structlog.get_logger(__name__)
 CODAT_PREFIXES = ("/companies", "/integrations")
@@ -69,7 +69,7 @@ def codat_middleware(api_key: str):
             status = state.rng.choice((500, 503))
             log.info("sandbox.fault_error", company_id=company_id, status=status)
             raise CodatError(status, "Injected fault: the service is unavailable, try again later")
-        is_push = request.match_info.route.name == PUSH_ROUTE
+        is_push = request.match_info.route.name in (PUSH_ROUTE, UPDATE_ROUTE)
         if faults.timeout_rate and not is_push and state.rng.random() < faults.timeout_rate:
             log.info("sandbox.fault_timeout", company_id=company_id,
                      hold_s=state.timing.timeout_hold_s)

@@ -19,7 +19,7 @@ from services.sandbox_provider.errors import (
     not_found,
 )
 from services.sandbox_provider.keys import BACKGROUND, STATE, WEBHOOKS
-from services.sandbox_provider.ledger import add_record
+from services.sandbox_provider.ledger import add_record, replace_record
 from services.sandbox_provider.paging import page_request, paged
 from services.sandbox_provider.state import PUSHABLE, Company, Connection
 from services.sandbox_provider.validation import validate_push
@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
 IDEMPOTENCY_TTL_S = 90 * 60
 PUSH_ROUTE = "codat.push"
+UPDATE_ROUTE = "codat.update_bill"
 
 
 def _fingerprint(connection_id: str, data_type: str, body: dict) -> str:
@@ -79,17 +80,28 @@ def _new_operation(company: Company, connection: Connection, data_type: str,
 
 @routes.post("/companies/{companyId}/connections/{connectionId}/push/{dataType}", name=PUSH_ROUTE)
 async def push(request: web.Request) -> web.Response:
+    return await _accept(request, request.match_info["dataType"], None)
+
+
+@routes.put("/companies/{companyId}/connections/{connectionId}/push/bills/{billId}", name=UPDATE_ROUTE)
+async def update_bill(request: web.Request) -> web.Response:
+    """Codat's "Update bill" (Sync for Payables): the same asynchronous write, on a known bill."""
+    return await _accept(request, "bills", request.match_info["billId"])
+
+
+async def _accept(request: web.Request, data_type: str, record_id: str | None) -> web.Response:
     state = request.app[STATE]
     company = state.company(request.match_info["companyId"])
     connection = company.connection(request.match_info["connectionId"])
-    data_type = request.match_info["dataType"]
     if data_type not in PUSHABLE:
         raise CodatError(404, f"Pushing {data_type} is not supported; use one of "
                               f"{', '.join(PUSHABLE)}")
+    if record_id is not None and record_id not in company.dataset(data_type):
+        raise not_found(f"No {data_type[:-1]} with id {record_id!r} in this company")
     timeout = _timeout(request)
     body = await json_object(request)
     key = request.headers.get("Idempotency-Key")
-    fingerprint = _fingerprint(connection.id, data_type, body)
+    fingerprint = _fingerprint(connection.id, f"{data_type}/{record_id or ''}", body)
     if key and (answer := _replay(company, key, fingerprint)) is not None:
         log.info("sandbox.push_replayed", company_id=company.id, idempotency_key=key,
                  push_operation_key=answer["pushOperationKey"])
@@ -102,16 +114,17 @@ async def push(request: web.Request) -> web.Response:
     if key:
         _remember(company, key, fingerprint, answer)
     log.info("sandbox.push_accepted", company_id=company.id, data_type=data_type,
-             push_operation_key=op["pushOperationKey"], idempotency_key=key)
+             push_operation_key=op["pushOperationKey"], idempotency_key=key, updates=record_id)
     timeout_rate = state.faults_for(company.id).timeout_rate  # decided when requested
     times_out = bool(timeout_rate) and state.rng.random() < timeout_rate
-    request.app[BACKGROUND].spawn(_complete(request.app, company, connection, op, body, times_out),
-                                  name=f"push:{op['pushOperationKey']}")
+    request.app[BACKGROUND].spawn(
+        _complete(request.app, company, connection, op, body, times_out, record_id),
+        name=f"push:{op['pushOperationKey']}")
     return web.json_response(answer)
 
 
 def _outcome(company: Company, connection: Connection, op: dict, body: dict,
-             times_out: bool) -> str | None:
+             times_out: bool, update_id: str | None = None) -> str | None:
     """Settles the operation; returns the new record's id on success."""
     if times_out:
         op.update(status="TimedOut", statusCode=504,
@@ -126,24 +139,30 @@ def _outcome(company: Company, connection: Connection, op: dict, body: dict,
         op.update(status="Failed", statusCode=400, validation={"errors": errors, "warnings": []},
                   errorMessage="; ".join(e["message"] for e in errors))
         return None
-    record = add_record(company.dataset(op["dataType"]), {k: v for k, v in body.items() if k != "id"})
+    fields = {k: v for k, v in body.items() if k != "id"}
+    if update_id is not None:
+        record = replace_record(company.dataset(op["dataType"]), update_id, fields)
+    else:
+        record = add_record(company.dataset(op["dataType"]), fields)
     op.update(status="Success", statusCode=200, changes=[
-        {"type": "Created", "recordRef": {"id": record["id"], "dataType": op["dataType"]}}])
+        {"type": "Modified" if update_id else "Created",
+         "recordRef": {"id": record["id"], "dataType": op["dataType"]}}])
     return record["id"]
 
 
 async def _complete(app: web.Application, company: Company, connection: Connection, op: dict,
-                    body: dict, times_out: bool) -> None:
+                    body: dict, times_out: bool, update_id: str | None = None) -> None:
     await asyncio.sleep(app[STATE].timing.complete_after_s)
     if company.id not in app[STATE].companies:
         return
-    record_id = _outcome(company, connection, op, body, times_out)
+    record_id = _outcome(company, connection, op, body, times_out, update_id)
     op["completedOnUtc"] = now_iso()
     outcome = "successful" if op["status"] == "Success" else "unsuccessful"
     log.info("sandbox.push_completed", company_id=company.id, data_type=op["dataType"],
              push_operation_key=op["pushOperationKey"], status=op["status"], record_id=record_id)
     app[WEBHOOKS].send(f"{op['dataType']}.write.{outcome}", {
-        "id": op["pushOperationKey"], "type": "Create", "referenceCompany": company.reference(),
+        "id": op["pushOperationKey"], "type": "Update" if update_id else "Create",
+        "referenceCompany": company.reference(),
         "connectionId": connection.id, "requestedOnDate": op["requestedOnUtc"],
         "completedOnDate": op["completedOnUtc"], "status": op["status"],
         "record": {"id": record_id} if record_id else None}, company.id)

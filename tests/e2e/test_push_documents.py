@@ -113,3 +113,21 @@ def test_events_without_connection_or_entity(system, access_token, new_entity):
     assert "unknown entity" in reason
     assert sdk.accounting.synced_records.get(object_type="receivable").data == []
     httpx.get(f"{system.api_url}/healthz").raise_for_status()
+
+
+def test_a_pushed_bill_that_is_canceled_is_voided_not_duplicated(system, books):
+    entity, sdk, _, _, rates, accounts = books
+    vendor = flows.counterpart(system, entity, f"Rückzug {uuid.uuid4().hex[:6]}", customer=False, vendor=True)
+    issued = _bill(vendor, [{"name": "Coffee", "quantity": 3, "unit_price": 1100, "tax_rate_ref_id": rates[700],
+                             "ledger_account_id": accounts["310"], "_rate": 700}])
+    client.publish(system.settings.amqp_url, client.cloud_event("payable.issued", issued, entity))
+    first = flows.record_of(sdk, "bill", issued["id"], "done")
+    canceled = {**issued, "status": "canceled", "updated_at": datetime.now(UTC).isoformat()}
+    client.publish(system.settings.amqp_url, client.cloud_event("payable.canceled", canceled, entity))
+
+    def voided():
+        bills = [b for b in flows.ledger(system, entity, "bills") if b.get("reference") == issued["document_id"]]
+        return len(bills) == 1 and bills[0]["status"] == "Void" and bills
+    [bill] = client.wait_for(voided, timeout=30, what="the bill to be voided")
+    assert bill["id"] == first.platform_object_id
+    assert flows.record_of(sdk, "bill", issued["id"], "done").platform_object_id == first.platform_object_id

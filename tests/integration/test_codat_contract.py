@@ -26,6 +26,7 @@ EXPECTED = {
     ("POST", f"{C}{DT}/all"), ("POST", f"{C}{DT}/queue/{{dataType}}"), ("GET", f"{C}/dataStatus"),
     *(("GET", f"{C}{DT}/{name}") for name in DATASETS),
     *(("POST", f"{C}{CONN}/push/{name}") for name in ("customers", "invoices", "bills")),
+    ("PUT", f"{C}{CONN}/push/bills/{{billId}}"),
     ("GET", f"{C}/push/{{pushOperationKey}}"), ("GET", f"{C}/push")}
 
 
@@ -110,9 +111,13 @@ async def drive(adapter, sandbox, session) -> dict:
     for pushed in (invoice, bill):
         done = await adapter.get_push_operation(company.id, pushed.operation_id)
         assert (done.status, done.errors) == ("success", []) and done.record_id
+    void = {**bill_body(data["suppliers"][0]["id"], rent["id"], vat["id"]), "status": "Void"}
+    voided = await adapter.update(company.id, link.id, "bills", done.record_id, void, "contract-void")
+    await sandbox.settle()
+    assert (await adapter.get_push_operation(company.id, voided.operation_id)).record_id == done.record_id
     operations = await adapter.find_push_operations(company.id)
     assert {o.operation_id for o in operations} == {customer.operation_id, invoice.operation_id,
-                                                    bill.operation_id}
+                                                    bill.operation_id, voided.operation_id}
     assert (await adapter.disconnect(company.id, link.id)).status == "disconnected"
     await sandbox.settle()
     return {"company_id": company.id}
