@@ -8,13 +8,13 @@ import httpx
 import pytest
 
 from tests.support import client
-from tests.support.infra import TestInfra
+from tests.support.infra import RunInfra
 from tests.support.system import RunningSystem
 
 
 @pytest.fixture(scope="session")
 def infra():
-    created = TestInfra()
+    created = RunInfra()
     created.create()
     yield created
     created.destroy()

@@ -15,6 +15,7 @@ from services.core.resources import Resources
 
 M = TypeVar("M", bound=BaseModel)
 RESOURCES = web.AppKey("resources", Resources)
+PRINCIPAL = web.RequestKey("principal", tokens.Principal)
 PUBLIC_PATHS = ("/v1/auth/token", "/v1/auth/revoke")
 
 
@@ -23,7 +24,7 @@ def res(request: web.Request) -> Resources:
 
 
 def principal(request: web.Request) -> tokens.Principal:
-    return request["principal"]
+    return request[PRINCIPAL]
 
 
 def _missing_header(name: str) -> ValidationFailed:
@@ -43,7 +44,7 @@ async def auth_middleware(request: web.Request, handler):
         found = tokens.decode(res(request).settings, token.strip())
         if await tokens.is_revoked(res(request).pool, found.jti):
             raise Unauthorized("Access token has been revoked")
-        request["principal"] = found
+        request[PRINCIPAL] = found
         structlog.contextvars.bind_contextvars(partner_id=found.partner_id)
     if not request.headers.get("X-Monite-Version", "").strip():
         raise _missing_header("x-monite-version")

@@ -11,13 +11,13 @@ import pytest
 
 from tests.e2e.test_events_and_webhooks import db
 from tests.support import client, flows
-from tests.support.infra import TestInfra
+from tests.support.infra import RunInfra
 from tests.support.system import RunningSystem
 
 
 @pytest.fixture(scope="module")
 def crashable():
-    infra = TestInfra()
+    infra = RunInfra()
     infra.create()
     running = RunningSystem(infra)
     try:

@@ -36,7 +36,7 @@ def _rabbitmqctl(*args: str) -> None:
     subprocess.run([exe, *args], check=True, capture_output=True, timeout=60)
 
 
-class TestInfra:
+class RunInfra:
     """One database and one vhost per test run, removed afterwards."""
 
     def __init__(self) -> None:

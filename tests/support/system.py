@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from services.core.settings import Settings
-from tests.support.infra import TestInfra, free_port
+from tests.support.infra import RunInfra, free_port
 
 LOG_DIR = Path(__file__).resolve().parents[1] / ".logs"
 
@@ -28,7 +28,7 @@ def cli(env: dict[str, str], *args: str, timeout: float = 120) -> str:
 
 @dataclass
 class RunningSystem:
-    infra: TestInfra
+    infra: RunInfra
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
     log_path: Path | None = None
