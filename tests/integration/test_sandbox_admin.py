@@ -1,19 +1,6 @@
 """Sandbox provider: the admin API (companies, dataset CRUD, webhooks log)."""
 from __future__ import annotations
 
-import pytest
-import pytest_asyncio
-
-from services.sandbox_provider.testing import run_sandbox
-
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sandbox():
-    async with run_sandbox() as running:
-        yield running
-
 
 async def test_admin_lists_every_company_with_its_connections(sandbox):
     async with sandbox.client() as http:

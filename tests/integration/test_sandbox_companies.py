@@ -4,17 +4,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-import pytest_asyncio
-
-from services.sandbox_provider.testing import run_sandbox
-
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sandbox():
-    async with run_sandbox() as running:
-        yield running
 
 
 async def test_healthz_needs_no_auth(sandbox):

@@ -4,18 +4,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
-import pytest_asyncio
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-
-from services.sandbox_provider.testing import run_sandbox
-
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sandbox():
-    async with run_sandbox() as running:
-        yield running
 
 
 class FormParser(HTMLParser):

@@ -4,19 +4,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-import pytest_asyncio
-
-from services.sandbox_provider.testing import run_sandbox
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 DATASETS = ("accounts", "taxRates", "customers", "suppliers", "items", "invoices", "bills",
             "creditNotes", "payments", "billPayments")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sandbox():
-    async with run_sandbox() as running:
-        yield running
 
 
 async def linked_company(sandbox, http) -> dict:

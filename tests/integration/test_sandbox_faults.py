@@ -5,18 +5,9 @@ import asyncio
 import time
 
 import pytest
-import pytest_asyncio
 
 from services.sandbox_provider.state import Timing
 from services.sandbox_provider.testing import run_sandbox
-
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sandbox():
-    async with run_sandbox() as running:
-        yield running
 
 
 async def company(http, name="Acme") -> str:

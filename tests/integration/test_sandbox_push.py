@@ -4,16 +4,6 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from services.sandbox_provider.testing import run_sandbox
-
-pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def sandbox():
-    async with run_sandbox() as running:
-        yield running
-
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def ledger(sandbox):
