@@ -41,22 +41,22 @@ class OutboxRelay:
                 "SELECT id, exchange, routing_key, message_id, body, headers, attempts FROM outbox "
                 "WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now()) "
                 "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", self.batch)
+            # publish the batch at once: the broker's confirms come back pipelined
+            results = await asyncio.gather(*(self.publisher.publish(
+                row["exchange"], row["routing_key"], json.dumps(row["body"]).encode(),
+                message_id=row["message_id"], headers=row["headers"]) for row in rows), return_exceptions=True)
             done = []
-            for row in rows:
-                try:
-                    await self.publisher.publish(row["exchange"], row["routing_key"],
-                                                 json.dumps(row["body"]).encode(),
-                                                 message_id=row["message_id"], headers=row["headers"])
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # refused by the broker: keep it, try it again later
+            for row, result in zip(rows, results, strict=True):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                if isinstance(result, BaseException):  # refused by the broker: keep it, retry later
                     delay = min(2 ** row["attempts"], 300)
                     log.error("outbox.publish_failed", outbox_id=row["id"], exchange=row["exchange"],
-                              routing_key=row["routing_key"], error=str(exc), retry_in_s=delay)
+                              routing_key=row["routing_key"], error=str(result), retry_in_s=delay)
                     await conn.execute(
                         "UPDATE outbox SET attempts = attempts + 1, last_error = $2, "
                         "next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-                        row["id"], str(exc)[:500], float(delay))
+                        row["id"], str(result)[:500], float(delay))
                     continue
                 done.append(row["id"])
                 metrics.OUTBOX_PUBLISHED.labels(row["exchange"] or "default").inc()
@@ -72,13 +72,13 @@ class OutboxRelay:
         await listener.add_listener(CHANNEL, self._on_notify)
         try:
             while True:
+                self._wake.clear()  # before relaying: a NOTIFY during the relay wakes the next round
                 try:
                     while await self.relay_once() == self.batch:
                         pass
                 except (asyncpg.PostgresError, OSError, asyncio.TimeoutError) as exc:
                     log.warning("outbox.relay_failed", error=str(exc))
                     await asyncio.sleep(self.poll_s)
-                self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_s)
         finally:
