@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import re
+import uuid
 
 import httpx
 import pytest
 from monite.core.api_error import ApiError
 
-from tests.support import client
+from tests.e2e.test_events_and_webhooks import db
+from tests.support import client, flows
+from tests.support.broker import drain, listen
 from tests.support.flows import consent, sandbox_company, wait_status
 
 
@@ -108,3 +112,41 @@ def test_other_partners_entity_is_not_found(system, other_partner, access_token,
             call()
         assert refused.value.status_code == 404
         assert "Entity not found" in refused.value.body["error"]["message"]
+
+
+def test_status_changes_are_announced_on_ledgersync_events(system, access_token, new_entity):
+    queue = listen(system.settings.amqp_url, "ledgersync.events", "accounting_connection.status_changed")
+    sdk = client.sdk(system.api_url, access_token, new_entity("Announce GmbH"))
+    created = sdk.accounting.connections.create()
+    consent(created.connection_url)
+    wait_status(sdk, created.id, "connected")
+    sdk.accounting.connections.disconnect_by_id(created.id)
+    events = []
+    client.wait_for(lambda: events.extend(json.loads(b) for b, _ in drain(system.settings.amqp_url, queue))
+                    or len([e for e in events if e["data"]["id"] == created.id]) >= 2, what="two announcements")
+    mine = [e for e in events if e["data"]["id"] == created.id]
+    assert [(e["data"]["previous_status"], e["data"]["status"]) for e in mine] == [
+        ("pending_auth", "connected"), ("connected", "disconnected")]
+    assert all(e["source"] == "ledgersync" and e["specversion"] == "1.0" for e in mine)
+    assert mine[0]["data"]["platform"] == "xero"
+
+
+def test_sync_and_data_pulls_do_not_start_a_running_sync_twice(system, access_token, new_entity):
+    entity = new_entity("Once Only AG")
+    sdk = client.sdk(system.api_url, access_token, entity)
+    created = sdk.accounting.connections.create()
+    consent(created.connection_url)
+    pulled = flows.wait_pulled(sdk, created.id)
+    headers = {"Authorization": f"Bearer {access_token}", "X-Monite-Version": client.VERSION,
+               "X-Monite-Entity-Id": entity}
+    base = f"{system.api_url}/v1/accounting_connections/{created.id}"
+    first = httpx.post(base + "/sync", headers=headers)
+    second = httpx.post(base + "/data_pulls", headers=headers, params={"resource_type": "receivables"})
+    assert first.status_code == 202 and first.json()["message"] == "Started connection data sync."
+    assert second.status_code == 202
+    [pull] = second.json()["data"]
+    assert pull["connection_id"] == created.id and pull["status"] == "queued"
+    flows.wait_pulled(sdk, created.id, after=pulled.last_pull)
+    runs = db(system, "SELECT trigger FROM sync_runs WHERE connection_id = $1 ORDER BY started_at",
+              uuid.UUID(created.id))
+    assert [r["trigger"] for r in runs] == ["connected", "api"]  # the data pull joined the running sync
