@@ -35,7 +35,9 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     renderer = (structlog.dev.ConsoleRenderer() if fmt == "console"
                 else structlog.processors.JSONRenderer())
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # drop below-level events before any processor runs (cheap on hot paths)
+        processors=[structlog.stdlib.filter_by_level, *shared,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
