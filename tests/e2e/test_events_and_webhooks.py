@@ -127,3 +127,22 @@ def test_unknown_webhooks_are_refused_without_side_effects(system):
     assert httpx.post(f"{system.webhook_url}/webhooks/codat", content=raw, headers=headers).status_code == 400
     time.sleep(0.2)
     assert db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"] == before
+
+
+def test_dlq_tools_list_and_replay_dead_letters(system, partner):
+    from tests.support.system import cli
+    entity = str(uuid.uuid4())
+    body = client.entity_data(entity, partner["partner_id"], "Replay Me GmbH")
+    del body["name"]  # invalid: the consumer parks it with the reason
+    client.publish(system.settings.amqp_url, client.cloud_event("entity.created", body, entity))
+
+    def listed():
+        return [json.loads(line) for line in cli(system.env, "dlq", "list", "--limit", "500").splitlines()
+                if entity in line]
+    [parked] = client.wait_for(listed, what="the dead letter to be listed")
+    assert "name" in parked["reason"] and parked["routing_key"] == "entity.created"
+    assert listed(), "listing leaves dead letters where they are"
+    replayed = [json.loads(line) for line in cli(system.env, "dlq", "replay").splitlines()]
+    assert any(entity in r["body"] for r in replayed)
+    [again] = client.wait_for(listed, what="the replayed, still invalid event to be parked again")
+    assert again["reason"] == parked["reason"]
