@@ -73,6 +73,8 @@ async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
         if attempt is not None and datetime.now(UTC) - attempt["requested_at"] > IDEMPOTENCY_WINDOW:
             await settle.request_reconcile(conn, attempt)  # look before writing again
             return None
+        if attempt is not None:  # the same write again: same key, same body (never a changed one)
+            return attempt, connection, attempt["body"], record["platform_object_id"]
         body, problems, wait_for = await _plan(conn, connection, record)
         if problems:
             await records.fail(conn, record, problems)
@@ -86,11 +88,10 @@ async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
             await conn.execute("UPDATE synced_records SET waiting_for = $2 WHERE id = $1", record_id, wait_for)
             log.info("push.waiting", waiting_for=str(wait_for))
             return None
-        if attempt is None:
-            attempt = await conn.fetchrow(
-                "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status) "
-                "VALUES ($1, $2, $3, $4, $5, 'sending') RETURNING *", uuid.uuid4(), record_id, generation,
-                records.key(record_id, generation), bodies.DATA_TYPES[record["object_type"]])
+        attempt = await conn.fetchrow(
+            "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status, body) "
+            "VALUES ($1, $2, $3, $4, $5, 'sending', $6) RETURNING *", uuid.uuid4(), record_id, generation,
+            records.key(record_id, generation), bodies.DATA_TYPES[record["object_type"]], body)
         return attempt, connection, body, record["platform_object_id"]
 
 
@@ -120,15 +121,3 @@ async def push_record(res: Resources, args: dict) -> None:
     log.info("push.sent", operation_id=result.operation_id, status=result.status, data_type=attempt["data_type"])
     await settle.record_operation(res, attempt, result)
 
-
-async def body_for(res: Resources, record, connection) -> dict | None:
-    """The body a push of ``record`` sends now (for looking an unanswered write up); read-only:
-    whatever planning wrote is rolled back."""
-    async with res.pool.acquire() as conn:
-        tx = conn.transaction()
-        await tx.start()
-        try:
-            body, _, _ = await _plan(conn, connection, record)
-        finally:
-            await tx.rollback()
-    return body

@@ -118,10 +118,9 @@ async def reconcile_push(res: Resources, args: dict) -> None:
         connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
     if record["sync_status"] != "pending" or record["push_generation"] != attempt["generation"]:
         return
-    from services.push.pusher import body_for  # the body this push would send
-    body = await body_for(res, record, connection)
-    # an update of a known record is safe to repeat: no look-up needed
-    query = None if record["platform_object_id"] else bodies.lookup_query(record["object_type"], body or {})
+    # the body that write carried; an update of a known record is safe to repeat: no look-up needed
+    query = None if record["platform_object_id"] else bodies.lookup_query(record["object_type"],
+                                                                           attempt["body"] or {})
     found = None
     if query:
         page = await res.adapter.list_page(connection["provider_company_id"], attempt["data_type"], 1, 5, query)
