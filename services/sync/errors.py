@@ -46,7 +46,8 @@ def tax_rate_not_found(value: int, system: str, line: str) -> SyncError:
 
 def product_not_mapped(name: str, product_id: str, system: str) -> SyncError:
     return SyncError("product_not_mapped", f"Product {name!r} ({product_id}) is not mapped to an item "
-                     f"in {system}", f"Create a product named {name!r} in {system}, sync, then push again")
+                     f"in {system}", f"Create a product with the same name ({name!r}) in {system}, sync, "
+                     "then push again")
 
 
 def product_ambiguous(name: str, product_id: str, system: str) -> SyncError:

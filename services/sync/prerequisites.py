@@ -65,8 +65,9 @@ def check_counterpart(v: Verdict, party: Party | None, counterpart_id: str | Non
 
 def pick_tax_rate(rates: list[TaxRate], value: int, by_id: dict[str, TaxRate], rate_id: str | None) -> TaxRate | None:
     """The rate named by id when its value agrees, else an active rate of exactly that value."""
-    if rate_id and rate_id in by_id and by_id[rate_id].rate == value:
-        return by_id[rate_id]
+    named = by_id.get(rate_id) if rate_id else None
+    if named is not None and named.rate == value and named.status != "Archived":
+        return named
     same = sorted((r for r in rates if r.rate == value and r.status != "Archived"), key=lambda r: r.name)
     return same[0] if same else None
 
