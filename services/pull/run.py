@@ -12,6 +12,7 @@ from services.connections.sync import finish_run
 from services.core.errors import ProviderRejected, ProviderUnavailable
 from services.core.resources import Resources
 from services.pull import match, store
+from services.push.events import push_created_meanwhile
 
 log = structlog.get_logger(__name__)
 PAGE_SIZE = 500
@@ -96,6 +97,8 @@ async def finish_pull(res: Resources, connection, run_id, pulled: dict[str, int]
         currency = await conn.fetchval("SELECT base_currency FROM entities WHERE id = $1", current["entity_id"])
         counterparts = await match.match_counterpart_roles(conn, current, pulled_at)
         products = await match.match_product_names(conn, current, pulled_at, currency)
+        if current["last_pull"] is None and current["connected_at"] is not None:
+            await push_created_meanwhile(conn, current)
         await connections.update(conn, current, last_pull=pulled_at, errors=None)
         stats = {"pulled": pulled, "counterparts": counterparts, "products": products,
                  "matched": counterparts["matched"] + products["matched"],

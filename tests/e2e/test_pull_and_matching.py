@@ -165,3 +165,21 @@ def test_bad_filters_and_tampered_tokens_are_422(connected, system, access_token
     for url2 in (f"{system.api_url}/v1/accounting_tax_rates", f"{system.api_url}/v1/ledger_accounts"):
         assert httpx.get(url2, headers=headers, params={"pagination_token": "x.y"}).status_code == 422
         assert httpx.get(url2, headers=headers, params={"limit": 500}).status_code == 422
+
+
+def test_a_counterpart_created_during_the_first_pull_is_matched_not_duplicated(system, partner, access_token):
+    entity, sdk = flows.register_entity(system, partner, access_token, "Early Bird GmbH")
+    created = sdk.accounting.connections.create()
+    company = flows.sandbox_company(system, entity)["id"]
+    httpx.put(f"{system.sandbox_url}/admin/companies/{company}/faults", json={"latency_ms": 1500})
+    flows.consent(created.connection_url)
+    flows.wait_status(sdk, created.id, "connected")
+    known = flows.counterpart(system, entity, "Contoso Retail BV", country="NL")   # in the seeded ledger
+    fresh = flows.counterpart(system, entity, f"Brand New {uuid.uuid4().hex[:6]} BV")  # nowhere yet
+    assert sdk.accounting.connections.get_by_id(created.id).last_pull is None  # the first pull is still on
+    httpx.put(f"{system.sandbox_url}/admin/companies/{company}/faults", json={"latency_ms": None})
+    flows.wait_pulled(sdk, created.id)
+    assert flows.record_of(sdk, "customer", known, "done").provider_object_id
+    assert flows.record_of(sdk, "customer", fresh, "done").platform_object_id
+    customers = flows.ledger(system, entity, "customers")
+    assert len([c for c in customers if c["customerName"] == "Contoso Retail BV"]) == 1
