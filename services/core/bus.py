@@ -174,7 +174,10 @@ class Consumer:
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop taking messages, let in-flight ones finish; unfinished ones go back to the queue."""
         if self._tag and self._queue_obj is not None:
-            await self._queue_obj.cancel(self._tag)
+            try:
+                await asyncio.wait_for(self._queue_obj.cancel(self._tag), 5)
+            except Exception as exc:  # noqa: BLE001 - a dead channel delivers nothing more anyway
+                log.warning("consumer.cancel_failed", queue=self.queue, error=repr(exc))
             self._tag = None
         if self._inflight:
             done, pending = await asyncio.wait(self._inflight, timeout=timeout)

@@ -10,6 +10,7 @@ import structlog
 from aiohttp import web
 
 log = structlog.get_logger(__name__)
+STOP_TIMEOUT_S = 35.0  # in-flight messages get 30 s (Consumer.stop) before they go back to the queue
 
 
 class Component:
@@ -76,6 +77,13 @@ class ConsumerComponent(Component):
         await self.consumer.stop()
 
 
+async def _stop(component: Component) -> None:
+    try:  # bounded: a broker or database that is gone must not keep the process alive
+        await asyncio.wait_for(component.stop(), STOP_TIMEOUT_S)
+    except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - stopping goes on
+        log.warning("service.stop_incomplete", component=component.name, error=repr(exc))
+
+
 async def serve(components: list[Component], stop_event: asyncio.Event | None = None) -> None:
     stop_event = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -91,9 +99,10 @@ async def serve(components: list[Component], stop_event: asyncio.Event | None = 
         log.info("service.stopping")
     finally:
         # consumers first (they drain in-flight messages), then HTTP, then loops
-        for component in sorted(reversed(started), key=lambda c: not isinstance(c, ConsumerComponent)):
-            with contextlib.suppress(Exception):
-                await component.stop()
+        consumers = [c for c in started if isinstance(c, ConsumerComponent)]
+        await asyncio.gather(*(_stop(c) for c in consumers))  # they drain in parallel
+        for component in reversed([c for c in started if c not in consumers]):
+            await _stop(component)
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)

@@ -1,6 +1,7 @@
 """The process's shared resources, opened and closed in pairs (one composition root)."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 
@@ -33,13 +34,25 @@ class Resources:
         return checks
 
 
+async def _bounded(awaitable, timeout: float = 5.0) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(awaitable, timeout)
+
+
+async def _close_pool(pool: asyncpg.Pool) -> None:
+    try:
+        await asyncio.wait_for(pool.close(), 10)
+    except Exception:  # noqa: BLE001 - connections still busy or the server gone: cut them
+        pool.terminate()
+
+
 @contextlib.asynccontextmanager
 async def open_resources(settings: Settings):
     async with contextlib.AsyncExitStack() as stack:
         pool = await create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max)
-        stack.push_async_callback(pool.close)
+        stack.push_async_callback(_close_pool, pool)
         amqp = await bus.connect(settings.amqp_url)
-        stack.push_async_callback(amqp.close)
+        stack.push_async_callback(_bounded, amqp.close())
         channel = await bus.open_channel(amqp, settings.prefetch)
         await bus.declare_topology(channel)
         http = aiohttp.ClientSession(raise_for_status=False)
