@@ -84,7 +84,7 @@ class CodatAdapter:
     async def integration_for(self, platform: str) -> Integration:
         """The integration for a ledgersync slug (or a Codat key or name); the catalogue is
         read from ``GET /integrations`` and cached, and read again for an unknown platform."""
-        wanted = m.platform_slug(platform) or ""
+        wanted = m.PLATFORM_ALIASES.get(m.platform_slug(platform) or "", m.platform_slug(platform) or "")
         if wanted not in self._integrations:
             for integration in await self.list_integrations():
                 for alias in (integration.platform, integration.key):

@@ -48,6 +48,10 @@ def data_type_path(key: str) -> str:
     return _PATH_FOR_KEY.get(key, key)
 
 
+# Monite's older API calls QuickBooks Online just "quickbooks"
+PLATFORM_ALIASES = {"quickbooks": "quickbooks_online"}
+
+
 def platform_slug(name: str | None) -> str | None:
     """ledgersync's platform slug for an integration name: "QuickBooks Online" → quickbooks_online."""
     slug = re.sub(r"[^a-z0-9]+", "_", (name or "").lower()).strip("_")

@@ -49,9 +49,10 @@ def test_connect_disconnect_and_reconnect(system, access_token, new_entity):
     assert {c.id for c in sdk.accounting.connections.get().data} == {created.id, again.id}
 
 
-def test_preselected_platform_links_that_platform(system, access_token, new_entity):
+@pytest.mark.parametrize("platform", ["quickbooks_online", "quickbooks"])
+def test_preselected_platform_links_that_platform(system, access_token, new_entity, platform):
     entity = new_entity()
-    resp = httpx.post(f"{system.api_url}/v1/accounting_connections", json={"platform": "quickbooks_online"},
+    resp = httpx.post(f"{system.api_url}/v1/accounting_connections", json={"platform": platform},
                       headers={"Authorization": f"Bearer {access_token}",
                                "X-Monite-Version": client.VERSION, "X-Monite-Entity-Id": entity})
     assert resp.status_code == 201, resp.text
