@@ -17,6 +17,7 @@ from services.core.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from services.core.http import MAX_BODY
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +40,7 @@ async def errors_middleware(request: web.Request, handler):
     try:
         return await handler(request)
     except web.HTTPRequestEntityTooLarge:
-        limit = request.app._client_max_size  # noqa: SLF001 - aiohttp keeps it only there
+        limit = request.app[MAX_BODY]
         return error_response(413, f"Request body is too large (limit {limit} bytes)")
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":

@@ -14,6 +14,7 @@ log = structlog.get_logger(__name__)
 ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
 SERVICE = web.AppKey("service", str)
 READY_CHECK = web.AppKey("ready_check", ReadyCheck)
+MAX_BODY = web.AppKey("max_body", int)
 
 
 def _route_name(request: web.Request) -> str:
@@ -68,6 +69,7 @@ def base_app(service: str, ready_check: ReadyCheck, *, max_body: int = 1_048_576
     app = web.Application(client_max_size=max_body, middlewares=[observe, *middlewares])
     app[SERVICE] = service
     app[READY_CHECK] = ready_check
+    app[MAX_BODY] = max_body
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)

@@ -48,7 +48,7 @@ async def repush(conn, record, reason: str) -> object:
     row = await conn.fetchrow(
         "UPDATE synced_records SET push_generation = push_generation + 1, sync_status = 'pending', "
         "errors = NULL, waiting_for = NULL, updated_at = now() WHERE id = $1 RETURNING *", record["id"])
-    await repo._announce(conn, record["sync_status"], row)  # noqa: SLF001
+    await repo.announce(conn, record["sync_status"], row)
     await request_push(conn, row)
     log.info("push.requested_again", record_id=str(row["id"]), generation=row["push_generation"], reason=reason)
     return row

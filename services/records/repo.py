@@ -39,7 +39,7 @@ async def find(conn, connection_id, object_type: str, object_id, *, for_update=F
         + (" FOR UPDATE" if for_update else ""), connection_id, object_type, object_id)
 
 
-async def _announce(conn, previous: str | None, row) -> None:
+async def announce(conn, previous: str | None, row) -> None:
     if previous == row["sync_status"]:
         return
     metrics.SYNCED_RECORDS.labels(row["object_type"], row["sync_status"]).inc()
@@ -62,7 +62,7 @@ async def save(conn, connection, object_type: str, object_id, **fields) -> async
         marks = ", ".join(f"${i + 1}" for i in range(len(cols)))
         row = await conn.fetchrow(f"INSERT INTO synced_records ({names}) VALUES ({marks}) RETURNING *",
                                   *cols.values())
-        await _announce(conn, None, row)
+        await announce(conn, None, row)
         return row
     changed = {k: v for k, v in fields.items() if current[k] != v}
     if not changed:
@@ -72,5 +72,5 @@ async def save(conn, connection, object_type: str, object_id, **fields) -> async
     sets = ", ".join(f"{c} = ${i + 2}" for i, c in enumerate(changed))
     row = await conn.fetchrow(f"UPDATE synced_records SET {sets} WHERE id = $1 RETURNING *",
                               current["id"], *changed.values())
-    await _announce(conn, current["sync_status"], row)
+    await announce(conn, current["sync_status"], row)
     return row
