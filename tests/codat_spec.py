@@ -2,7 +2,7 @@
 
 ``validate_request(method, path, body)`` and ``validate_response(method, path, status, body)``
 take a concrete path (``/companies/abc/data/invoices?page=1``), find its operation in the spec
-file that is current for it (``reference/codat/README.md``), validate path and query parameters
+file that is current for it (``tests/vendor/codat/``), validate path and query parameters
 (requests) and the JSON body against that operation's ``application/json`` schema, and return
 a :class:`Checked` naming the spec and template used. ``validate_webhook(body)`` does the same
 for a webhook against Platform's event catalogue. A mismatch raises ``AssertionError`` listing
@@ -34,8 +34,7 @@ from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC_DIR = Path(os.environ.get("LEDGERSYNC_CODAT_SPEC_DIR")
-                or Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "codat")
+SPEC_DIR = Path(__file__).resolve().parent / "vendor" / "codat"  # README there: source, refresh
 FILES = {
     "platform": "Codat-Platform.json",
     "payables": "Codat-Sync-Payables-v1.json",
@@ -120,7 +119,7 @@ def _parse(path: Path) -> dict:
 def load(name: str) -> dict:
     """The spec named ``name`` (a key of ``FILES``) with the quirks fixed; cached on disk."""
     path = SPEC_DIR / FILES[name]
-    assert path.exists(), f"{path} is missing: set LEDGERSYNC_CODAT_SPEC_DIR to reference/codat"
+    assert path.exists(), f"{path} is missing (tests/vendor/codat/README.md)"
     # keyed by the spec file and by this module, whose quirk fixes shape the cached result
     digest = hashlib.sha256(path.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:16]
     cache = Path(tempfile.gettempdir()) / f"ledgersync-codat-{os.getuid()}-{name}-{digest}.json"
