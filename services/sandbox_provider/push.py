@@ -134,7 +134,7 @@ def _outcome(company: Company, connection: Connection, op: dict, body: dict,
         op.update(status="Failed", statusCode=401,
                   errorMessage=f"The data connection is {connection.status}")
         return None
-    errors = validate_push(op["dataType"], body, company.ledger, connection.integration.name)
+    errors = validate_push(op["dataType"], body, company.ledger, connection.integration.name, update_id)
     if errors:
         op.update(status="Failed", statusCode=400, validation={"errors": errors, "warnings": []},
                   errorMessage="; ".join(e["message"] for e in errors))

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from services.sandbox_provider.clock import parse as parse_date
 from services.sandbox_provider.errors import validation_item
+from services.sandbox_provider.platform_rules import contact_dataset, name_clash
 
 TOLERANCE = Decimal("0.005")
 TAX_TOLERANCE = Decimal("0.01")   # a tax amount may round either way
@@ -67,7 +68,7 @@ class _Check:
         if not isinstance(ref_id, str) or not ref_id:
             self.fail(f"{path}.id", f"{path}.id is required", "Required")
             return None
-        record = self.ledger.get(dataset, {}).get(ref_id)
+        record = contact_dataset(self.ledger, dataset, ref_id, self.platform)
         if record is None:
             self.fail(f"{path}.id", f"{label} with id '{ref_id}' does not exist in {self.platform}",
                       "ReferenceExists")
@@ -210,12 +211,15 @@ def _item(c: _Check) -> None:
 
 
 def validate_push(data_type: str, body: dict, ledger: dict[str, dict[str, dict]],
-                  platform: str) -> list[dict]:
+                  platform: str, own_id: str | None = None) -> list[dict]:
+    """``own_id``: the record an update changes (it does not clash with itself)."""
     c = _Check(body, ledger, platform)
     if data_type == "customers":
         _contact(c, "customerName")
     elif data_type == "suppliers":
         _contact(c, "supplierName")
+    if data_type in ("customers", "suppliers") and not c.errors:
+        c.errors.extend(name_clash(data_type, body, ledger, platform, own_id))
     elif data_type == "invoices":
         _document(c, "invoices", "totalTaxAmount", "invoiceNumber")
     elif data_type == "creditNotes":
