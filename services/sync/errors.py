@@ -81,3 +81,28 @@ def bill_line(code: str, line: str, message: str, hint: str) -> SyncError:
 def provider_rejected(messages: list[str], system: str) -> SyncError:
     return SyncError("provider_validation_failed", f"{system} refused the document: {'; '.join(messages)}",
                      f"Fix the document in ledgersync or the referenced records in {system}, then push again")
+
+
+def mapped_object_deleted(role: str, name: str, provider_id: str, system: str, how: str) -> SyncError:
+    what = {"customer": "customer", "vendor": "supplier", "product": "item"}.get(role, role)
+    return SyncError("mapped_object_deleted",
+                     f"The {what} {name!r} (id {provider_id}) this record is mapped to was {how} in {system}",
+                     f"Restore it in {system} and sync, or push this record again: ledgersync looks for a "
+                     f"matching {what} in {system} and creates one only if none matches")
+
+
+def match_linked_elsewhere(role: str, name: str, system: str, candidates: tuple[str, ...]) -> SyncError:
+    contact, other = candidates[0], candidates[-1]
+    return SyncError("multiple_matches",
+                     f"The only {role} in {system} matching the counterpart {name!r}, {contact}, is already "
+                     f"mapped to counterpart {other!r}",
+                     f"If they are one business, merge the two counterparts in ledgersync; if not, give them "
+                     f"distinct names, countries, cities or addresses, then push again")
+
+
+def name_in_use(role: str, name: str, system: str, holders: tuple[str, ...]) -> SyncError:
+    return SyncError("name_in_use",
+                     f"{system} already has an active contact named {name!r} that does not match the "
+                     f"counterpart as a {role}: {', '.join(holders)}",
+                     f"{system} keeps names unique: if it is the same business, correct its country, city or "
+                     f"address in {system} or in ledgersync; if not, rename one of them; then push again")
