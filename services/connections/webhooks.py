@@ -7,6 +7,7 @@ import structlog
 
 from services.connections import repo, service
 from services.core.commands import send_command
+from services.providers.base import ConnectionNotice, ReadNotice
 
 log = structlog.get_logger(__name__)
 
@@ -19,12 +20,10 @@ def _target(rows, provider_connection_id: str):
                 None)
 
 
-async def on_connection_event(conn, res, event_type: str, body: dict) -> str:
-    event = res.adapter.parse_webhook(body)
-    link = res.adapter.connection_from_webhook(event)
-    provider = res.settings.provider
-    rows = await repo.pending_for_company(conn, provider, event.company_id)
-    if event_type == "connection.connected" or link.status == "connected":
+async def on_connection_notice(conn, provider: str, notice: ConnectionNotice) -> str:
+    link = notice.connection
+    rows = await repo.pending_for_company(conn, provider, notice.company_id)
+    if notice.change == "connected":
         target = _target(rows, link.id)
         if target is None:
             return "no_pending_connection"
@@ -41,28 +40,26 @@ async def on_connection_event(conn, res, event_type: str, body: dict) -> str:
     if target is None:
         return "no_active_connection"
     structlog.contextvars.bind_contextvars(connection_id=str(target["id"]))
-    if event_type == "connection.failed":
+    if notice.change == "failed":
         message = link.error or "The accounting platform refused the connection"
         await repo.update(conn, target, errors=[{"message": message}])
         log.warning("connection.failed", error=message)
         return "failed"
-    status = "deauthorized" if link.status == "deauthorized" else "disconnected"
+    status = notice.change
     await repo.update(conn, target, status=status)
     log.info("connection.lost", status=status)
     return status
 
 
-async def on_read_completed(conn, res, event_type: str, body: dict) -> str:
+async def on_read_notice(conn, provider: str, notice: ReadNotice) -> str:
     """Fresh data at the provider: queue the pull of every connection of that company."""
-    event = res.adapter.parse_webhook(body)
     rows = await conn.fetch(
         "SELECT c.id, r.id AS run_id FROM accounting_connections c "
         "LEFT JOIN sync_runs r ON r.connection_id = c.id AND r.status = 'running' "
         "WHERE c.provider = $1 AND c.provider_company_id = $2 AND c.status = 'connected'",
-        res.settings.provider, event.company_id)
+        provider, notice.company_id)
     for row in rows:
         await send_command(conn, "pull_connection", {
             "connection_id": str(row["id"]), "sync_run_id": str(row["run_id"]) if row["run_id"] else "",
-            "data_types": res.adapter.read_data_types(event),
-            "failed": res.adapter.read_failures(event)})
+            "data_types": notice.data_types, "failed": notice.failures})
     return "pull_queued" if rows else "no_connected_connection"

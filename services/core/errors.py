@@ -49,11 +49,13 @@ class Deferred(RetryableError):
     a failed attempt, so it never ends in the dead-letter queue."""
 
 
+# ---- the provider's answers (raised by adapters; every other module only catches them) ----
+
 class ProviderError(LedgersyncError):
     """Raised when the provider answers with an error; ``status`` is its HTTP status."""
 
-    def __init__(self, message: str, status: int | None = None, body: object = None, **context) -> None:
-        super().__init__(message, **context)
+    def __init__(self, message: str = "", status: int | None = None, body: object = None, **context) -> None:
+        super().__init__(message, **context)  # cooperative: RetryableError takes retry_after
         self.status = status
         self.body = body
 
@@ -61,14 +63,13 @@ class ProviderError(LedgersyncError):
 class ProviderUnavailable(ProviderError, RetryableError):
     """Raised when the provider times out, refuses the connection or answers 5xx."""
 
-    def __init__(self, message: str, status: int | None = None, body: object = None,
-                 retry_after: float | None = None, **context) -> None:
-        ProviderError.__init__(self, message, status=status, body=body, **context)
-        self.retry_after = retry_after
-
 
 class ProviderRateLimited(ProviderUnavailable):
     """Raised when the provider answers 429; ``retry_after`` is its Retry-After in seconds."""
+
+
+class ProviderDatasetNotReady(ProviderError, RetryableError):
+    """Raised when a dataset was never requested or is still syncing (Codat 409): retry later."""
 
 
 class ProviderRejected(ProviderError, PermanentError):
@@ -77,3 +78,11 @@ class ProviderRejected(ProviderError, PermanentError):
 
 class ProviderNotFound(ProviderRejected):
     """Raised when the provider does not know the company, connection or record."""
+
+
+class WebhookVerificationFailed(PermanentError):
+    """Raised when a webhook's signature, headers or timestamp do not verify (answer 401)."""
+
+
+class WebhookMalformed(PermanentError):
+    """Raised when a correctly signed webhook body is not an event of the provider (answer 400)."""

@@ -1,1 +1,2 @@
-"""Provider adapters: the protocol (``base``), the Codat adapter, and ``registry.build_adapter``."""
+"""Provider adapters: the port (``base``, the only module imported from outside this
+package), the Codat adapter (``codat*``), and ``registry.build_adapter``."""

@@ -6,46 +6,54 @@ Codat's data-type keys (``chartOfAccounts``): ``codat_mapping`` converts between
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from urllib.parse import quote
 
 import aiohttp
 
 from services.core.errors import ValidationFailed
 from services.core.settings import Settings
+from services.providers import codat_bodies as bodies
 from services.providers import codat_mapping as m
+from services.providers import codat_webhooks as webhooks
 from services.providers.base import (
     DATA_TYPES,
-    DataStatus,
     Integration,
     ProviderCompany,
     ProviderConnection,
     PushResult,
     RecordPage,
+    WebhookDisposition,
     WebhookEvent,
+    WebhookNotice,
+    WriteAttempt,
 )
 from services.providers.codat_http import CodatClient, Observer
-from services.providers.codat_webhooks import verify_webhook
+from services.sync.prerequisites import Verdict
 
 MAX_PAGE_SIZE = 2000  # requests may ask 5000, but PagingInfo.pageSize allows at most 2000
 METADATA_PAGE_SIZE = 100
 
 
-def _seg(value: str) -> str:
+def segment(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _company(company_id: str) -> str:
-    return f"/companies/{_seg(company_id)}"
+def company_path(company_id: str) -> str:
+    return f"/companies/{segment(company_id)}"
 
 
-def _known(data_type: str) -> str:
+def known_data_type(data_type: str) -> str:
     if data_type not in DATA_TYPES:
         raise ValueError(f"unknown data type {data_type!r}; expected one of {DATA_TYPES}")
     return data_type
 
 
 class CodatAdapter:
+    """``ProviderAdapter`` for Codat (``codat_extras.CodatExtras`` adds what only tests and
+    diagnostics call)."""
     name = "codat"
+    idempotency_window = timedelta(minutes=80)  # Codat keeps an Idempotency-Key 90 minutes
 
     def __init__(self, settings: Settings, session: aiohttp.ClientSession, *,
                  observer: Observer | None = None) -> None:
@@ -53,14 +61,6 @@ class CodatAdapter:
                                  max_concurrency=settings.provider_max_concurrency,
                                  timeout_s=settings.provider_timeout_s, observer=observer)
         self._integrations: dict[str, Integration] = {}  # by slug and by key
-
-    @property
-    def observer(self) -> Observer | None:
-        return self._http.observer
-
-    @observer.setter
-    def observer(self, value: Observer | None) -> None:
-        self._http.observer = value
 
     async def _pages(self, path: str, operation: str, company_id: str | None = None,
                      params: Mapping[str, object] | None = None) -> AsyncIterator[dict]:
@@ -107,27 +107,18 @@ class CodatAdapter:
                                                   body=body))
 
     async def get_company(self, company_id: str) -> ProviderCompany:
-        return m.to_company(await self._http.call("GET", _company(company_id),
+        return m.to_company(await self._http.call("GET", company_path(company_id),
                                                   operation="get_company", company_id=company_id))
 
     async def create_connection(self, company_id: str, platform: str) -> ProviderConnection:
         integration = await self.integration_for(platform)
-        body = await self._http.call("POST", f"{_company(company_id)}/connections",
+        body = await self._http.call("POST", f"{company_path(company_id)}/connections",
                                      operation="create_connection", company_id=company_id,
                                      body={"platformKey": integration.key})
         return m.to_connection(body, company_id)
 
-    async def get_connection(self, company_id: str, connection_id: str) -> ProviderConnection:
-        body = await self._http.call("GET", f"{_company(company_id)}/connections/{_seg(connection_id)}",
-                                     operation="get_connection", company_id=company_id)
-        return m.to_connection(body, company_id)
-
-    async def list_connections(self, company_id: str) -> list[ProviderConnection]:
-        return [m.to_connection(item, company_id) async for item in
-                self._pages(f"{_company(company_id)}/connections", "list_connections", company_id)]
-
     async def disconnect(self, company_id: str, connection_id: str) -> ProviderConnection:
-        body = await self._http.call("PATCH", f"{_company(company_id)}/connections/{_seg(connection_id)}",
+        body = await self._http.call("PATCH", f"{company_path(company_id)}/connections/{segment(connection_id)}",
                                      operation="disconnect", company_id=company_id,
                                      body={"status": "Unlinked"})
         return m.to_connection(body, company_id)
@@ -135,21 +126,8 @@ class CodatAdapter:
     # ---- reading data ----------------------------------------------------------------------
 
     async def refresh_all(self, company_id: str) -> None:
-        await self._http.call("POST", f"{_company(company_id)}/data/all", operation="refresh_all",
+        await self._http.call("POST", f"{company_path(company_id)}/data/all", operation="refresh_all",
                               company_id=company_id)
-
-    async def refresh_data_type(self, company_id: str, data_type: str,
-                                connection_id: str | None = None) -> dict:
-        """Queues a read of one dataset; Codat's PullOperation."""
-        key = m.data_type_key(_known(data_type))
-        return await self._http.call("POST", f"{_company(company_id)}/data/queue/{key}",
-                                     operation="refresh_data_type", company_id=company_id,
-                                     params={"connectionId": connection_id})
-
-    async def data_status(self, company_id: str) -> dict[str, DataStatus]:
-        body = await self._http.call("GET", f"{_company(company_id)}/dataStatus",
-                                     operation="data_status", company_id=company_id)
-        return m.to_data_statuses(body or {})
 
     async def list_page(self, company_id: str, data_type: str, page: int = 1, page_size: int = 500,
                         query: str | None = None) -> RecordPage:
@@ -157,29 +135,26 @@ class CodatAdapter:
         still being read."""
         if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page {page} / page_size {page_size} out of range (1..{MAX_PAGE_SIZE})")
-        body = await self._http.call("GET", f"{_company(company_id)}/data/{_known(data_type)}",
+        body = await self._http.call("GET", f"{company_path(company_id)}/data/{known_data_type(data_type)}",
                                      operation="list_page", company_id=company_id, dataset=True,
                                      params={"page": page, "pageSize": page_size, "query": query})
         return m.to_record_page(body, page, page_size)
 
-    async def iter_pages(self, company_id: str, data_type: str, page_size: int = 500,
-                         query: str | None = None) -> AsyncIterator[RecordPage]:
-        page = 1
-        while True:
-            batch = await self.list_page(company_id, data_type, page, page_size, query)
-            yield batch
-            if not batch.has_next or not batch.results:
-                return
-            page += 1
-
     # ---- writing ---------------------------------------------------------------------------
+
+    def data_type_of(self, kind: str) -> str:
+        return bodies.DATA_TYPE_OF_KIND[kind]
+
+    def write_body(self, kind: str, data: dict, verdict: Verdict | None = None, *,
+                   invoice_id: str | None = None) -> dict:
+        return bodies.write_body(kind, data, verdict, invoice_id)
 
     async def push(self, company_id: str, connection_id: str, data_type: str, body: dict,
                    idempotency_key: str, timeout_minutes: int | None = None) -> PushResult:
         """Creates a record. Codat answers the same key and body with its first answer for
         90 minutes, so a re-sent push never makes a second document."""
         answer = await self._http.call(
-            "POST", f"{_company(company_id)}/connections/{_seg(connection_id)}/push/{_known(data_type)}",
+            "POST", f"{company_path(company_id)}/connections/{segment(connection_id)}/push/{known_data_type(data_type)}",
             operation="push", company_id=company_id, body=body,
             params={"timeoutInMinutes": timeout_minutes}, headers={"Idempotency-Key": idempotency_key})
         return m.to_push_result(answer)
@@ -190,45 +165,34 @@ class CodatAdapter:
         if data_type != "bills":
             raise ValidationFailed(f"updating {data_type} is not supported")
         answer = await self._http.call(
-            "PUT", f"{_company(company_id)}/connections/{_seg(connection_id)}/push/bills/{_seg(record_id)}",
+            "PUT", f"{company_path(company_id)}/connections/{segment(connection_id)}/push/bills/{segment(record_id)}",
             operation="update", company_id=company_id, body=body,
             params={"timeoutInMinutes": timeout_minutes}, headers={"Idempotency-Key": idempotency_key})
         return m.to_push_result(answer)
 
     async def get_push_operation(self, company_id: str, operation_id: str) -> PushResult:
-        body = await self._http.call("GET", f"{_company(company_id)}/push/{_seg(operation_id)}",
+        body = await self._http.call("GET", f"{company_path(company_id)}/push/{segment(operation_id)}",
                                      operation="get_push_operation", company_id=company_id)
         return m.to_push_result(body)
 
-    async def find_push_operations(self, company_id: str, query: str | None = None,
-                                   page_size: int = METADATA_PAGE_SIZE) -> list[PushResult]:
-        """The newest push operations of a company, optionally filtered by a Codat query
-        (e.g. ``dataType=invoices&&status=TimedOut``)."""
-        body = await self._http.call("GET", f"{_company(company_id)}/push", operation="find_push_operations",
-                                     company_id=company_id, params={
-                                         "page": 1, "pageSize": page_size, "query": query,
-                                         "orderBy": "-requestedOnUtc"})
-        return [m.to_push_result(item) for item in (body or {}).get("results") or []]
+    async def find_written(self, company_id: str, connection_id: str, attempt: WriteAttempt) -> str | None:
+        """Codat has no look-up by idempotency key: the body's natural key, queried in the dataset."""
+        query = bodies.lookup_query(attempt.kind, attempt.body)
+        if not query:
+            return None
+        page = await self.list_page(company_id, attempt.data_type, 1, 5, query)
+        return page.results[0]["id"] if page.results else None
 
     # ---- webhooks (no I/O) -----------------------------------------------------------------
 
     def verify_webhook(self, raw_body: bytes, headers: Mapping[str, str], secret: str) -> WebhookEvent:
-        return verify_webhook(raw_body, headers, secret)
+        return webhooks.verify_webhook(raw_body, headers, secret)
 
-    def parse_webhook(self, body: dict | bytes | str) -> WebhookEvent:
-        return m.parse_webhook(body)
+    def classify_webhook(self, event_type: str) -> WebhookDisposition:
+        return webhooks.classify(event_type)
 
-    def connection_from_webhook(self, event: WebhookEvent) -> ProviderConnection:
-        return m.connection_from_webhook(event)
-
-    def push_result_from_webhook(self, event: WebhookEvent) -> PushResult:
-        return m.push_result_from_webhook(event)
-
-    def read_data_types(self, event: WebhookEvent) -> list[str]:
-        return m.read_data_types(event)
-
-    def read_failures(self, event: WebhookEvent) -> dict[str, str]:
-        return m.read_failures(event)
+    def read_webhook(self, event_type: str, body: dict) -> WebhookNotice:
+        return webhooks.read_notice(event_type, body)
 
     async def close(self) -> None:
         """The session belongs to the caller; nothing else is held."""

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.sync.money import to_major
+from services.sync.money import TotalsMismatch, to_major
 from services.sync.prerequisites import Verdict
 
-DATA_TYPES = {"customer": "customers", "vendor": "suppliers", "receivable": "invoices",
-              "credit_note": "creditNotes", "payment_record": "payments", "bill": "bills"}
-
-
-class TotalsMismatch(ValueError):
-    """Raised when the lines cannot add up to the document's totals (an upstream bug)."""
-
+DATA_TYPE_OF_KIND = {"customer": "customers", "vendor": "suppliers", "receivable": "invoices",
+                     "credit_note": "creditNotes", "payment_record": "payments", "bill": "bills"}
 
 def _money(minor: int, currency: str) -> float:
     return float(to_major(minor, currency))
@@ -127,3 +122,12 @@ def lookup_query(object_type: str, body: dict) -> str | None:
     if body.get("note") and object_type in ("credit_note", "payment_record"):
         return f'note="{body["note"]}"'
     return None
+
+
+def write_body(kind: str, data: dict, verdict: Verdict | None, invoice_id: str | None) -> dict:
+    """The body of one write of ``kind`` (see ``ProviderAdapter.write_body``)."""
+    if kind in ("customer", "vendor"):
+        return contact(data, kind)
+    if kind == "payment_record":
+        return payment(data, verdict, invoice_id)
+    return {"receivable": invoice, "credit_note": credit_note, "bill": bill}[kind](data, verdict)

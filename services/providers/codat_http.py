@@ -9,16 +9,26 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode
 
 import aiohttp
 import structlog
 
 from services.core import metrics
-from services.core.errors import ProviderError, ProviderUnavailable
-from services.providers.codat_mapping import error_for
+from services.core.errors import (
+    ProviderDatasetNotReady,
+    ProviderError,
+    ProviderNotFound,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from services.providers.codat_mapping import validation_errors
 
 log = structlog.get_logger(__name__)
+DEFAULT_RETRY_AFTER_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -107,3 +117,39 @@ def _parse(text: str) -> tuple[object, bool]:
         return json.loads(text), True
     except ValueError:
         return text, False
+
+
+def retry_after_seconds(header: str | None) -> float:
+    """Retry-After as seconds: delta-seconds or an HTTP date; the default when absent or bad."""
+    if not header:
+        return DEFAULT_RETRY_AFTER_S
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(header)
+        return max(0.0, (moment - datetime.now(moment.tzinfo)).total_seconds())
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER_S
+
+
+def error_for(status: int, body: object, retry_after: str | None, what: str, *,
+              dataset: bool = False) -> ProviderError:
+    """The exception for a Codat error answer to ``what`` ("GET /companies/x"); ``dataset``:
+    the call read a dataset, where 409 means "not requested yet or still syncing"."""
+    detail = body.get("error") if isinstance(body, dict) else None
+    message = f"Codat answered {status} to {what}" + (f": {detail}" if detail else "")
+    errors = validation_errors(body.get("validation")) if isinstance(body, dict) else []
+    if status == 429:
+        return ProviderRateLimited(message, status=status, body=body,
+                                   retry_after=retry_after_seconds(retry_after))
+    if status >= 500:
+        return ProviderUnavailable(message, status=status, body=body,
+                                   retry_after=retry_after_seconds(retry_after) if retry_after else None)
+    if status == 404:
+        return ProviderNotFound(message, status=status, body=body, errors=errors)
+    if status == 409 and dataset:
+        return ProviderDatasetNotReady(message, status=status, body=body, errors=errors,
+                                       retry_after=retry_after_seconds(retry_after))
+    return ProviderRejected(message, status=status, body=body, errors=errors)

@@ -1,4 +1,5 @@
-"""Verifying Codat's webhooks (Svix, following Standard Webhooks) with ``standardwebhooks``.
+"""Codat's webhooks: verifying them (Svix, following Standard Webhooks, with
+``standardwebhooks``), parsing their bodies, and what each kind means (``read_notice``).
 
 The library checks ``v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` against every entry of
 the space-separated signature header (so rotated secrets work) and refuses timestamps more than
@@ -9,15 +10,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Mapping
+from datetime import datetime
 
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 
-from services.core.errors import ValidationFailed
-from services.providers.base import WebhookEvent, WebhookMalformed, WebhookVerificationFailed
-from services.providers.codat_mapping import parse_webhook
+from services.core.errors import ValidationFailed, WebhookMalformed, WebhookVerificationFailed
+from services.providers.base import (
+    ConnectionNotice,
+    ProviderConnection,
+    PushResult,
+    ReadNotice,
+    WebhookDisposition,
+    WebhookEvent,
+    WebhookNotice,
+    WriteNotice,
+)
+from services.providers.codat_mapping import PUSH_STATUS, data_type_path, to_connection
 
 _PARTS = ("id", "timestamp", "signature")
+# Kinds we act on; other well-formed Codat kinds are acknowledged and ignored.
+HANDLED_PREFIXES = ("connection.", "read.completed")
+HANDLED_SUFFIXES = (".write.successful", ".write.unsuccessful")
+KNOWN_IGNORED = ("company.", "client.rateLimit.")
 
 
 def _usable(entry: str) -> bool:
@@ -71,3 +87,87 @@ def verify_webhook(raw_body: bytes, headers: Mapping[str, str], secret: str) -> 
         return parse_webhook(raw_body)
     except ValidationFailed as exc:
         raise WebhookMalformed(f"Signed body is not a Codat webhook: {exc.message}") from exc
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def parse_webhook(body: dict | bytes | str) -> WebhookEvent:
+    """A Codat webhook body (current envelope, or a legacy rule-style alert) as an event."""
+    try:
+        data = json.loads(body) if isinstance(body, (bytes, str)) else body
+        if "eventType" in data:
+            payload = data.get("payload") or {}
+            company = (payload.get("referenceCompany") or {}).get("id")
+            return WebhookEvent(id=str(data["id"]), event_type=data["eventType"], company_id=company,
+                                payload=payload, generated_at=_timestamp(data.get("generatedDate")))
+        return WebhookEvent(id=str(data["AlertId"]), event_type=data["RuleType"],
+                            company_id=data.get("CompanyId"), payload=data.get("Data") or {},
+                            generated_at=None)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise ValidationFailed(f"Not a Codat webhook body: {exc!r}") from exc
+
+
+def connection_from_webhook(event: WebhookEvent) -> ProviderConnection:
+    """The connection carried by a ``connection.*`` event."""
+    if not isinstance(event.payload.get("connection"), dict):
+        raise ValidationFailed(f"{event.event_type} webhook {event.id} carries no connection")
+    return to_connection(event.payload["connection"], event.company_id or "")
+
+
+def push_result_from_webhook(event: WebhookEvent) -> PushResult:
+    """The outcome in a ``{dataType}.write.successful|unsuccessful`` event. Its payload has no
+    validation details: read the push operation for them."""
+    payload = event.payload
+    status = PUSH_STATUS.get(payload.get("status") or "", None)
+    if not payload.get("id") or status is None:
+        raise ValidationFailed(f"{event.event_type} webhook {event.id} carries no write outcome")
+    data_type = event.event_type.split(".write.")[0] if ".write." in event.event_type else None
+    return PushResult(operation_id=payload["id"], status=status,
+                      record_id=(payload.get("record") or {}).get("id"), errors=[], raw=payload,
+                      data_type=data_type_path(data_type) if data_type else None,
+                      company_id=event.company_id, connection_id=payload.get("connectionId"))
+
+
+def read_data_types(event: WebhookEvent) -> list[str]:
+    """List path names of the datasets a ``read.completed`` event reports as read successfully
+    ("Complete"; Codat's deprecation note calls it "Success", accepted too)."""
+    names = [data_type_path(item.get("dataType") or "") for item in event.payload.get("dataTypes") or []
+             if item.get("status") in ("Complete", "Success")]
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def read_failures(event: WebhookEvent) -> dict[str, str]:
+    """List path name → the provider's status, for every dataset the read did not complete."""
+    return {data_type_path(item.get("dataType") or "") or str(item.get("dataType")): str(item.get("status"))
+            for item in event.payload.get("dataTypes") or []
+            if item.get("status") not in ("Complete", "Success")}
+
+
+def classify(event_type: str) -> WebhookDisposition:
+    if event_type.startswith(HANDLED_PREFIXES) or event_type.endswith(HANDLED_SUFFIXES):
+        return "handled"
+    return "ignored" if event_type.startswith(KNOWN_IGNORED) else "unknown"
+
+
+def read_notice(event_type: str, body: dict) -> WebhookNotice:
+    """What a stored Codat webhook of a handled kind means."""
+    event = parse_webhook(body)
+    if event_type.startswith("connection."):
+        link = connection_from_webhook(event)
+        if event_type == "connection.connected" or link.status == "connected":
+            change = "connected"
+        elif event_type == "connection.failed":
+            change = "failed"
+        else:
+            change = "deauthorized" if link.status == "deauthorized" else "disconnected"
+        return ConnectionNotice(event.company_id, link, change)
+    if event_type.startswith("read.completed"):
+        return ReadNotice(event.company_id, read_data_types(event), read_failures(event))
+    if event_type.endswith(HANDLED_SUFFIXES):
+        return WriteNotice(push_result_from_webhook(event))
+    raise ValidationFailed(f"Codat webhook kind {event_type!r} is not handled")

@@ -13,16 +13,11 @@ from services.records import repo as records
 from services.sync import errors
 from services.sync.matching import Party, match_counterparts, match_products
 from services.sync.money import to_minor
+from services.sync.platforms import platform_name
 
 log = structlog.get_logger(__name__)
 ROLES = (("customer", "customers", "is_customer", "customerName"),
          ("vendor", "suppliers", "is_vendor", "supplierName"))
-
-
-def platform_name(connection) -> str:
-    return {"xero": "Xero", "quickbooks_online": "QuickBooks Online",
-            "quickbooks_online_sandbox": "QuickBooks Online Sandbox",
-            "quickbooks": "QuickBooks"}.get(connection["platform"] or "", "the accounting system")
 
 
 def provider_party(row, name_field: str) -> Party:

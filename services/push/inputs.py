@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import uuid
 
-from services.pull.match import platform_name
 from services.sync.money import percent_to_minor
+from services.sync.platforms import platform_name
 from services.sync.prerequisites import (
     Mapping,
     Party,

@@ -6,31 +6,34 @@ key on redelivery, so the accounting system never gets a second document."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import structlog
 
 from services.core.errors import Deferred, ProviderRateLimited, ProviderRejected
 from services.core.resources import Resources
-from services.providers import codat_bodies as bodies
+from services.providers.base import ProviderAdapter
 from services.push import inputs, records, settle
 from services.sync import errors as E
+from services.sync.money import TotalsMismatch
 
 log = structlog.get_logger(__name__)
-IDEMPOTENCY_WINDOW = timedelta(minutes=80)  # Codat keeps a key 90 minutes
 
 
-async def _counterpart_body(conn, record) -> dict | None:
-    row = await conn.fetchrow("SELECT * FROM counterparts WHERE id = $1", record["object_id"])
-    return bodies.contact(dict(row), record["object_type"]) if row else None
+def _within_window(adapter: ProviderAdapter, attempt) -> bool:
+    """The provider still answers this attempt's key with its first answer (re-sending is safe)."""
+    window = adapter.idempotency_window
+    return window is not None and datetime.now(UTC) - attempt["requested_at"] <= window
 
 
-async def _plan(conn, connection, record):
+async def _plan(conn, adapter: ProviderAdapter, connection, record):
     """(body, problems, wait_for): what to send, or why not, or what to wait for."""
     kind = record["object_type"]
     if kind in ("customer", "vendor"):
-        body = await _counterpart_body(conn, record)
-        return (body, [], None) if body else (None, [E.counterpart_unknown(str(record["object_id"]), "")], None)
+        row = await conn.fetchrow("SELECT * FROM counterparts WHERE id = $1", record["object_id"])
+        if row is None:
+            return None, [E.counterpart_unknown(str(record["object_id"]), "")], None
+        return adapter.write_body(kind, dict(row)), [], None
     doc = await conn.fetchval("SELECT data FROM documents WHERE id = $1", record["object_id"])
     verdict, extra = await inputs.verdict(conn, connection, kind, doc)
     if verdict.errors:
@@ -42,9 +45,8 @@ async def _plan(conn, connection, record):
     if verdict.wait_for:
         return None, [], uuid.UUID(verdict.wait_for)
     try:
-        build = {"receivable": bodies.invoice, "credit_note": bodies.credit_note, "bill": bodies.bill}.get(kind)
-        body = build(doc, verdict) if build else bodies.payment(doc, verdict, extra["invoice_id"])
-    except bodies.TotalsMismatch as exc:
+        body = adapter.write_body(kind, doc, verdict, **extra)
+    except TotalsMismatch as exc:
         return None, [E.SyncError("document_totals_inconsistent", f"The document's totals do not add up: {exc}",
                                   "Correct the document's totals upstream and issue it again")], None
     return body, [], None
@@ -70,12 +72,12 @@ async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
                                       record_id, generation)
         if attempt is not None and attempt["status"] != "sending":
             return None  # already written: its webhook (or the scheduler's re-check) settles it
-        if attempt is not None and datetime.now(UTC) - attempt["requested_at"] > IDEMPOTENCY_WINDOW:
+        if attempt is not None and not _within_window(res.adapter, attempt):
             await settle.request_reconcile(conn, attempt)  # look before writing again
             return None
         if attempt is not None:  # the same write again: same key, same body (never a changed one)
             return attempt, connection, attempt["body"], record["platform_object_id"]
-        body, problems, wait_for = await _plan(conn, connection, record)
+        body, problems, wait_for = await _plan(conn, res.adapter, connection, record)
         if problems:
             await records.fail(conn, record, problems)
             return None
@@ -91,7 +93,7 @@ async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
         attempt = await conn.fetchrow(
             "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status, body) "
             "VALUES ($1, $2, $3, $4, $5, 'sending', $6) RETURNING *", uuid.uuid4(), record_id, generation,
-            records.key(record_id, generation), bodies.DATA_TYPES[record["object_type"]], body)
+            records.key(record_id, generation), res.adapter.data_type_of(record["object_type"]), body)
         return attempt, connection, body, record["platform_object_id"]
 
 

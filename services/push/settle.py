@@ -8,11 +8,10 @@ import structlog
 from services.core.commands import send_command
 from services.core.errors import RetryableError
 from services.core.resources import Resources
-from services.providers import codat_bodies as bodies
-from services.providers.base import PushResult
-from services.pull.match import platform_name
+from services.providers.base import PushResult, WriteAttempt, WriteNotice
 from services.push import records
 from services.sync import errors as E
+from services.sync.platforms import platform_name
 
 log = structlog.get_logger(__name__)
 MAX_TIMEOUTS = 3  # timed-out writes in a row before a person is asked to look
@@ -67,9 +66,9 @@ async def refused(res: Resources, attempt, messages: list[str]) -> None:
                                                        errors=[{"message": m} for m in messages]))
 
 
-async def on_write_event(conn, res, event_type: str, body: dict) -> str:
-    """``{dataType}.write.successful|unsuccessful`` (inside the webhook processor's transaction)."""
-    result = res.adapter.push_result_from_webhook(res.adapter.parse_webhook(body))
+async def on_write_notice(conn, notice: WriteNotice) -> str:
+    """A write finished at the provider (inside the webhook processor's transaction)."""
+    result = notice.result
     attempt = await conn.fetchrow("SELECT id FROM push_attempts WHERE operation_id = $1", result.operation_id)
     if attempt is None:  # the write's answer may not be stored yet: try again shortly
         raise RetryableError(f"push operation {result.operation_id} is not known (yet)")
@@ -118,13 +117,12 @@ async def reconcile_push(res: Resources, args: dict) -> None:
         connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
     if record["sync_status"] != "pending" or record["push_generation"] != attempt["generation"]:
         return
-    # the body that write carried; an update of a known record is safe to repeat: no look-up needed
-    query = None if record["platform_object_id"] else bodies.lookup_query(record["object_type"],
-                                                                           attempt["body"] or {})
-    found = None
-    if query:
-        page = await res.adapter.list_page(connection["provider_company_id"], attempt["data_type"], 1, 5, query)
-        found = page.results[0]["id"] if page.results else None
+    found = None  # an update of a known record is safe to repeat: no look-up needed
+    if not record["platform_object_id"]:
+        found = await res.adapter.find_written(
+            connection["provider_company_id"], connection["provider_connection_id"],
+            WriteAttempt(record["object_type"], attempt["data_type"], attempt["body"] or {},
+                         str(attempt["idempotency_key"]), attempt["operation_id"]))
     async with res.pool.acquire() as conn, conn.transaction():
         current, locked = await _locked(conn, attempt_id)
         if locked["sync_status"] != "pending" or locked["push_generation"] != current["generation"]:

@@ -8,6 +8,10 @@ ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "
 THREE_DECIMAL = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
 
 
+class TotalsMismatch(ValueError):
+    """Raised when a document's lines cannot add up to its totals (an upstream bug)."""
+
+
 def exponent(currency: str | None) -> int:
     code = (currency or "").upper()
     return 0 if code in ZERO_DECIMAL else 3 if code in THREE_DECIMAL else 2

@@ -9,19 +9,21 @@ from aio_pika.abc import AbstractIncomingMessage
 from services.connections import webhooks as connection_webhooks
 from services.core.errors import PermanentError
 from services.core.resources import Resources
+from services.providers.base import ConnectionNotice, ReadNotice, WebhookNotice, WriteNotice
 from services.push import settle
 
 log = structlog.get_logger(__name__)
 
 
-def _route(event_type: str):
-    if event_type.startswith("connection."):
-        return connection_webhooks.on_connection_event
-    if event_type.startswith("read.completed"):
-        return connection_webhooks.on_read_completed
-    if event_type.endswith((".write.successful", ".write.unsuccessful")):
-        return settle.on_write_event
-    return None
+async def _apply(conn, provider: str, notice: WebhookNotice) -> str:
+    """The one handler of each kind of notice."""
+    if isinstance(notice, ConnectionNotice):
+        return await connection_webhooks.on_connection_notice(conn, provider, notice)
+    if isinstance(notice, ReadNotice):
+        return await connection_webhooks.on_read_notice(conn, provider, notice)
+    if isinstance(notice, WriteNotice):
+        return await settle.on_write_notice(conn, notice)
+    raise PermanentError(f"no handler for {type(notice).__name__}")
 
 
 def make_webhook_consumer(res: Resources):
@@ -41,10 +43,12 @@ def make_webhook_consumer(res: Resources):
                 if delivery["processed_at"] is not None:
                     log.info("webhook.already_processed")
                     return
-                handler = _route(delivery["event_type"])
-                structlog.contextvars.bind_contextvars(event_type=delivery["event_type"])
-                outcome = await handler(conn, res, delivery["event_type"], delivery["body"]) \
-                    if handler else "ignored"
+                event_type = delivery["event_type"]
+                structlog.contextvars.bind_contextvars(event_type=event_type)
+                outcome = "ignored"
+                if res.adapter.classify_webhook(event_type) == "handled":
+                    notice = res.adapter.read_webhook(event_type, delivery["body"])
+                    outcome = await _apply(conn, res.settings.provider, notice)
                 await conn.execute("UPDATE webhook_deliveries SET processed_at = now(), outcome = $3 "
                                    "WHERE provider = $1 AND webhook_id = $2", provider, webhook_id, outcome)
             log.info("webhook.processed", outcome=outcome)

@@ -7,27 +7,17 @@ import structlog
 from aiohttp import web
 
 from services.core import metrics
+from services.core.errors import WebhookMalformed, WebhookVerificationFailed
 from services.core.outbox import enqueue
 from services.core.resources import Resources
 from services.core.topology import WEBHOOKS
-from services.providers.base import WebhookMalformed, WebhookVerificationFailed
 
 log = structlog.get_logger(__name__)
 RESOURCES = web.AppKey("resources", Resources)
-# Kinds we act on; other well-formed provider kinds are acknowledged and ignored.
-HANDLED_PREFIXES = ("connection.", "read.completed")
-HANDLED_SUFFIXES = (".write.successful", ".write.unsuccessful")
-KNOWN_IGNORED = ("company.", "client.rateLimit.")
 
 
 def _json(code: int, **body) -> web.Response:
     return web.json_response(body, status=code)
-
-
-def classify(event_type: str) -> str:
-    if event_type.startswith(HANDLED_PREFIXES) or event_type.endswith(HANDLED_SUFFIXES):
-        return "handled"
-    return "ignored" if event_type.startswith(KNOWN_IGNORED) else "unknown"
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -50,7 +40,7 @@ async def receive(request: web.Request) -> web.Response:
     webhook_id = request.headers.get("webhook-id") or request.headers.get("svix-id") or event.id
     with structlog.contextvars.bound_contextvars(webhook_id=webhook_id, event_id=event.id,
                                                  event_type=event.event_type, company_id=event.company_id):
-        kind = classify(event.event_type)
+        kind = res.adapter.classify_webhook(event.event_type)
         if kind == "unknown":
             metrics.WEBHOOKS.labels(provider, "unknown").inc()
             log.warning("webhook.unknown_type")

@@ -11,10 +11,9 @@ from datetime import date, timedelta
 import aiohttp
 import pytest
 
-from services.core.errors import ProviderNotFound
-from services.providers.base import ProviderDatasetNotReady
+from services.core.errors import ProviderDatasetNotReady, ProviderNotFound
 from services.providers.codat_http import Exchange
-from services.providers.registry import build_adapter
+from services.providers.codat_extras import CodatExtras
 from services.sandbox_provider.testing import run_sandbox
 from tests import codat_spec
 
@@ -132,7 +131,7 @@ def validate(exchange: Exchange) -> tuple[codat_spec.Checked, codat_spec.Checked
 async def test_adapter_and_sandbox_speak_codat_as_published():
     exchanges: list[Exchange] = []
     async with run_sandbox() as sandbox, aiohttp.ClientSession() as session:
-        adapter = build_adapter(sandbox.settings, session, observer=exchanges.append)
+        adapter = CodatExtras(sandbox.settings, session, observer=exchanges.append)
         await drive(adapter, sandbox, session)
         webhooks = list(sandbox.sink.received)
         secret = sandbox.settings.provider_webhook_secret

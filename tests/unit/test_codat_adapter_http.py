@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from services.core.errors import (
+    ProviderDatasetNotReady,
     ProviderNotFound,
     ProviderRateLimited,
     ProviderRejected,
@@ -21,8 +22,7 @@ from services.core.errors import (
 )
 from services.core.settings import Settings
 from services.providers import codat_http
-from services.providers.base import ProviderDatasetNotReady
-from services.providers.codat import CodatAdapter
+from services.providers.codat_extras import CodatExtras
 
 API_KEY = "test-api-key-do-not-log"
 C1, C2 = "0498e921-9b53-4396-a412-4f2f5983b0a2", "1498e921-9b53-4396-a412-4f2f5983b0a3"
@@ -59,7 +59,7 @@ async def codat(routes: list, **settings):
     config = Settings(provider_base_url=f"http://{host}:{port}", provider_api_key=API_KEY, **settings)
     try:
         async with aiohttp.ClientSession() as session:
-            yield CodatAdapter(config, session)
+            yield CodatExtras(config, session)
     finally:
         await runner.cleanup()
 
@@ -201,7 +201,7 @@ async def test_timeouts_and_refused_connections_are_unavailable():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     async with aiohttp.ClientSession() as session:
-        adapter = CodatAdapter(Settings(provider_base_url=f"http://127.0.0.1:{port}"), session)
+        adapter = CodatExtras(Settings(provider_base_url=f"http://127.0.0.1:{port}"), session)
         with pytest.raises(ProviderUnavailable):
             await adapter.list_integrations()
 

@@ -8,6 +8,7 @@ from email.utils import format_datetime
 import pytest
 
 from services.core.errors import (
+    ProviderDatasetNotReady,
     ProviderNotFound,
     ProviderRateLimited,
     ProviderRejected,
@@ -15,8 +16,9 @@ from services.core.errors import (
     RetryableError,
     ValidationFailed,
 )
+from services.providers import codat_http as http
 from services.providers import codat_mapping as m
-from services.providers.base import ProviderDatasetNotReady
+from services.providers import codat_webhooks as hooks
 
 COMPANY = "0498e921-9b53-4396-a412-4f2f5983b0a2"
 CONNECTION = {
@@ -147,15 +149,15 @@ def envelope(event_type: str, payload: dict) -> dict:
 def test_parse_webhook_envelope_from_dict_bytes_and_text():
     body = envelope("connection.connected", {"connection": {**CONNECTION, "status": "Linked"}})
     for form in (body, json.dumps(body).encode(), json.dumps(body)):
-        event = m.parse_webhook(form)
+        event = hooks.parse_webhook(form)
         assert (event.id, event.event_type, event.company_id) == (body["id"], "connection.connected", COMPANY)
         assert event.generated_at == datetime(2024, 8, 8, 17, 10, 34, 15000, tzinfo=UTC)
-    link = m.connection_from_webhook(m.parse_webhook(body))
+    link = hooks.connection_from_webhook(hooks.parse_webhook(body))
     assert (link.status, link.platform, link.company_id) == ("connected", "xero", COMPANY)
 
 
 def test_parse_legacy_webhook():
-    event = m.parse_webhook({"ClientId": "c", "CompanyId": COMPANY,
+    event = hooks.parse_webhook({"ClientId": "c", "CompanyId": COMPANY,
                              "RuleType": "Push Operation Status Changed",
                              "AlertId": "a1", "Data": {"status": "Success"}})
     assert (event.id, event.event_type, event.company_id, event.payload) == (
@@ -165,38 +167,38 @@ def test_parse_legacy_webhook():
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", {"test": 1}, {"eventType": "x"}])
 def test_parse_webhook_refuses_other_bodies(body):
     with pytest.raises(ValidationFailed):
-        m.parse_webhook(body)
+        hooks.parse_webhook(body)
 
 
 def test_connection_from_webhook_needs_a_connection():
     with pytest.raises(ValidationFailed):
-        m.connection_from_webhook(m.parse_webhook(envelope("connection.connected", {})))
+        hooks.connection_from_webhook(hooks.parse_webhook(envelope("connection.connected", {})))
 
 
 def test_push_result_from_write_webhook():
-    event = m.parse_webhook(envelope("chartOfAccounts.write.unsuccessful", {
+    event = hooks.parse_webhook(envelope("chartOfAccounts.write.unsuccessful", {
         "id": OPERATION["pushOperationKey"], "type": "Create", "connectionId": CONNECTION["id"],
         "status": "TimedOut", "record": None}))
-    result = m.push_result_from_webhook(event)
+    result = hooks.push_result_from_webhook(event)
     assert (result.operation_id, result.status, result.record_id, result.data_type) == (
         OPERATION["pushOperationKey"], "timed_out", None, "accounts")
-    ok = m.push_result_from_webhook(m.parse_webhook(envelope("invoices.write.successful", {
+    ok = hooks.push_result_from_webhook(hooks.parse_webhook(envelope("invoices.write.successful", {
         "id": "op", "status": "Success", "record": {"id": "inv-1"}})))
     assert (ok.status, ok.record_id, ok.data_type, ok.company_id) == ("success", "inv-1", "invoices", COMPANY)
 
 
 def test_read_data_types_keeps_successful_reads_as_list_names():
-    event = m.parse_webhook(envelope("read.completed", {"dataTypes": [
+    event = hooks.parse_webhook(envelope("read.completed", {"dataTypes": [
         {"dataType": "chartOfAccounts", "status": "Complete"}, {"dataType": "invoices", "status": "Success"},
         {"dataType": "bills", "status": "FetchError"}, {"dataType": "invoices", "status": "Complete"}]}))
-    assert m.read_data_types(event) == ["accounts", "invoices"]
+    assert hooks.read_data_types(event) == ["accounts", "invoices"]
 
 
 def test_retry_after():
-    assert m.retry_after_seconds("7") == 7.0 and m.retry_after_seconds(None) == m.DEFAULT_RETRY_AFTER_S
-    assert m.retry_after_seconds("soon") == m.DEFAULT_RETRY_AFTER_S
+    assert http.retry_after_seconds("7") == 7.0 and http.retry_after_seconds(None) == http.DEFAULT_RETRY_AFTER_S
+    assert http.retry_after_seconds("soon") == http.DEFAULT_RETRY_AFTER_S
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
-    assert 100 < m.retry_after_seconds(later) <= 120
+    assert 100 < http.retry_after_seconds(later) <= 120
 
 
 ERROR = {"statusCode": 400, "service": "PublicApi", "error": "Validation failed", "correlationId": "c",
@@ -210,7 +212,7 @@ ERROR = {"statusCode": 400, "service": "PublicApi", "error": "Validation failed"
     (409, False, ProviderRejected, False), (429, False, ProviderRateLimited, True),
     (500, False, ProviderUnavailable, True), (503, True, ProviderUnavailable, True)])
 def test_error_mapping(status, dataset, kind, retryable):
-    error = m.error_for(status, ERROR, "12", "GET /companies/x", dataset=dataset)
+    error = http.error_for(status, ERROR, "12", "GET /companies/x", dataset=dataset)
     assert type(error) is kind and error.status == status and error.body is ERROR
     assert isinstance(error, RetryableError) is retryable
     assert "Validation failed" in error.message and "GET /companies/x" in error.message
@@ -219,5 +221,5 @@ def test_error_mapping(status, dataset, kind, retryable):
 
 
 def test_rate_limit_carries_retry_after():
-    assert m.error_for(429, None, "12", "GET /x").retry_after == 12.0
-    assert m.error_for(429, "busy", None, "GET /x").retry_after == m.DEFAULT_RETRY_AFTER_S
+    assert http.error_for(429, None, "12", "GET /x").retry_after == 12.0
+    assert http.error_for(429, "busy", None, "GET /x").retry_after == http.DEFAULT_RETRY_AFTER_S

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import webhooks as library
 
-from services.providers.base import WebhookMalformed, WebhookVerificationFailed
+from services.core.errors import WebhookMalformed, WebhookVerificationFailed
 from services.providers.codat_webhooks import standard_headers, verify_signature, verify_webhook
 
 # reference/codat/NOTES.md §8, from Codat's docs

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from services.providers import codat_bodies as bodies
+from services.sync.money import TotalsMismatch
 from services.sync.prerequisites import TaxRate, Verdict
 
 
@@ -57,7 +58,7 @@ def test_rounding_differences_are_absorbed_by_the_last_line():
 def test_totals_that_cannot_add_up_are_refused():
     doc = _doc([("a", 1, 1000, 1900)])
     doc["subtotal"] += 500
-    with pytest.raises(bodies.TotalsMismatch):
+    with pytest.raises(TotalsMismatch):
         bodies.invoice(doc, _verdict(doc))
 
 
