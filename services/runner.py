@@ -7,10 +7,10 @@ from functools import partial
 import structlog
 
 from services.api.app import create_app as create_api
+from services.bootstrap import Resources, app_deps, open_resources
 from services.core.bus import Consumer
 from services.core.lifecycle import Component, ConsumerComponent, HttpComponent, TaskComponent, serve
 from services.core.outbox import OutboxRelay
-from services.core.resources import Resources, open_resources
 from services.core.settings import Settings
 from services.core.topology import COMMANDS, PUSH_WORKER, WEBHOOKS
 from services.push_worker.commands import make_command_consumer
@@ -26,21 +26,23 @@ log = structlog.get_logger(__name__)
 
 def api(res: Resources) -> list[Component]:
     s = res.settings
-    return [HttpComponent("api", create_api(res), s.bind_host, s.api_port)]
+    return [HttpComponent("api", create_api(app_deps(res), res.ready), s.bind_host, s.api_port)]
 
 
 def webhook_receiver(res: Resources) -> list[Component]:
     s = res.settings
-    consumer = Consumer(res.channel, res.publisher, WEBHOOKS.name, make_webhook_consumer(res))
-    return [HttpComponent("webhook-receiver", create_webhook_app(res), s.bind_host, s.webhook_port),
+    consumer = Consumer(res.channel, res.publisher, WEBHOOKS.name,
+                        make_webhook_consumer(res.pool, res.adapter, s.provider))
+    app = create_webhook_app(app_deps(res), res.ready)
+    return [HttpComponent("webhook-receiver", app, s.bind_host, s.webhook_port),
             ConsumerComponent("webhook-processor", consumer)]
 
 
 def push_worker(res: Resources) -> list[Component]:
     events = Consumer(res.channel, res.publisher, PUSH_WORKER.name,
-                      make_domain_consumer(res.pool, event_handlers(res)))
+                      make_domain_consumer(res.pool, event_handlers()))
     commands = Consumer(res.channel, res.publisher, COMMANDS.name,
-                        make_command_consumer(command_handlers(res)))
+                        make_command_consumer(command_handlers(res.pool, res.adapter)))
     return [ConsumerComponent("domain-events", events), ConsumerComponent("commands", commands)]
 
 
@@ -48,7 +50,7 @@ def scheduler(res: Resources) -> list[Component]:
     s = res.settings
     jobs = [partial(ticks.schedule_syncs, res.pool, s.sync_interval),
             partial(ticks.expire_sync_runs, res.pool), partial(ticks.purge, res.pool),
-            *ticks.extra_ticks(res)]
+            *ticks.extra_ticks(res.pool, s.stale_push_after)]
     return [TaskComponent("scheduler", partial(leader.lead, res.pool, jobs, every_s=s.scheduler_tick_s))]
 
 

@@ -1,4 +1,4 @@
-"""Per-request context: resources, the authenticated partner, the entity it acts for."""
+"""Per-request context: the app's dependencies, the authenticated partner, the entity it acts for."""
 from __future__ import annotations
 
 import uuid
@@ -10,17 +10,17 @@ from pydantic import BaseModel, ValidationError
 
 from services.api.errors import pydantic_detail, read_json
 from services.auth import tokens
+from services.app_keys import DEPS, AppDeps
 from services.core.errors import NotFound, Unauthorized, ValidationFailed
-from services.core.resources import Resources
 
 M = TypeVar("M", bound=BaseModel)
-RESOURCES = web.AppKey("resources", Resources)
 PRINCIPAL = web.RequestKey("principal", tokens.Principal)
 PUBLIC_PATHS = ("/v1/auth/token", "/v1/auth/revoke")
 
 
-def res(request: web.Request) -> Resources:
-    return request.app[RESOURCES]
+def res(request: web.Request) -> AppDeps:
+    """The pool, adapter and settings the views use."""
+    return request.app[DEPS]
 
 
 def principal(request: web.Request) -> tokens.Principal:

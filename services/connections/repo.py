@@ -45,6 +45,13 @@ async def active_for_entity(conn, entity_id: uuid.UUID) -> asyncpg.Record | None
         entity_id, list(ACTIVE))
 
 
+async def connected_for_entity(conn, entity_id: uuid.UUID) -> asyncpg.Record | None:
+    """The entity's connected connection. Not locked: events of one entity must not queue behind
+    each other; a disconnect racing with an event is caught when the push runs."""
+    return await conn.fetchrow("SELECT * FROM accounting_connections WHERE entity_id = $1 "
+                               "AND status = 'connected'", entity_id)
+
+
 async def list_for_entity(conn, entity_id: uuid.UUID) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT * FROM accounting_connections WHERE entity_id = $1 ORDER BY created_at, id", entity_id)

@@ -11,6 +11,7 @@ import structlog
 
 from services.core import metrics
 from services.core.bus import Publisher
+from services.core.retry import backoff_s
 
 log = structlog.get_logger(__name__)
 CHANNEL = "ledgersync_outbox"
@@ -50,7 +51,7 @@ class OutboxRelay:
                 if isinstance(result, asyncio.CancelledError):
                     raise result
                 if isinstance(result, BaseException):  # refused by the broker: keep it, retry later
-                    delay = min(2 ** row["attempts"], 300)
+                    delay = backoff_s(row["attempts"] + 1, base_s=1.0, cap_s=300.0)
                     log.error("outbox.publish_failed", outbox_id=row["id"], exchange=row["exchange"],
                               routing_key=row["routing_key"], error=str(result), retry_in_s=delay)
                     await conn.execute(

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import structlog
 
+from services import entities
+from services.connections.repo import connected_for_entity
 from services.push import records
-from services.push_worker.mirrors import _entity_or_fail, connected
 
 log = structlog.get_logger(__name__)
 
@@ -20,7 +21,7 @@ def _pushable(kind: str, event, connection) -> str | None:
 
 def document_handler(kind: str):
     async def apply(conn, event) -> None:
-        await _entity_or_fail(conn, event)
+        await entities.require(conn, event.entityid)
         data = event.data
         stored = await conn.fetchval("SELECT source_updated_at FROM documents WHERE id = $1 FOR UPDATE", data.id)
         updated_at = getattr(data, "updated_at", None) or event.time
@@ -34,7 +35,7 @@ def document_handler(kind: str):
                    source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
                WHERE documents.entity_id = EXCLUDED.entity_id AND documents.kind = EXCLUDED.kind""",
             data.id, event.entityid, kind, getattr(data, "status", None), data.model_dump(mode="json"), updated_at)
-        connection = await connected(conn, event.entityid)
+        connection = await connected_for_entity(conn, event.entityid)
         if connection is None:
             log.info("push.skipped", reason="the entity has no connected accounting connection")
             return

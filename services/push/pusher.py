@@ -8,10 +8,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import structlog
 
 from services.core.errors import Deferred, ProviderRateLimited, ProviderRejected
-from services.core.resources import Resources
 from services.providers.base import ProviderAdapter
 from services.push import inputs, records, settle
 from services.sync import errors as E
@@ -52,9 +52,9 @@ async def _plan(conn, adapter: ProviderAdapter, connection, record):
     return body, [], None
 
 
-async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
+async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid.UUID, generation: int):
     """Phase 1: (attempt, connection, body) to send, or None when there is nothing to send."""
-    async with res.pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1 FOR UPDATE", record_id)
         if record is None or record["sync_status"] != "pending" or record["push_generation"] != generation:
             log.info("push.command_stale")
@@ -72,12 +72,12 @@ async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
                                       record_id, generation)
         if attempt is not None and attempt["status"] != "sending":
             return None  # already written: its webhook (or the scheduler's re-check) settles it
-        if attempt is not None and not _within_window(res.adapter, attempt):
+        if attempt is not None and not _within_window(adapter, attempt):
             await settle.request_reconcile(conn, attempt)  # look before writing again
             return None
         if attempt is not None:  # the same write again: same key, same body (never a changed one)
             return attempt, connection, attempt["body"], record["platform_object_id"]
-        body, problems, wait_for = await _plan(conn, res.adapter, connection, record)
+        body, problems, wait_for = await _plan(conn, adapter, connection, record)
         if problems:
             await records.fail(conn, record, problems)
             return None
@@ -93,13 +93,13 @@ async def _prepare(res: Resources, record_id: uuid.UUID, generation: int):
         attempt = await conn.fetchrow(
             "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status, body) "
             "VALUES ($1, $2, $3, $4, $5, 'sending', $6) RETURNING *", uuid.uuid4(), record_id, generation,
-            records.key(record_id, generation), res.adapter.data_type_of(record["object_type"]), body)
+            records.key(record_id, generation), adapter.data_type_of(record["object_type"]), body)
         return attempt, connection, body, record["platform_object_id"]
 
 
-async def push_record(res: Resources, args: dict) -> None:
+async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict) -> None:
     record_id, generation = uuid.UUID(args["record_id"]), int(args["generation"])
-    prepared = await _prepare(res, record_id, generation)
+    prepared = await _prepare(pool, adapter, record_id, generation)
     if prepared is None:
         return
     attempt, connection, body, existing = prepared
@@ -107,19 +107,19 @@ async def push_record(res: Resources, args: dict) -> None:
         str(attempt["idempotency_key"])
     try:
         if existing:  # already in the accounting system (a canceled bill): change it, never add one
-            result = await res.adapter.update(company, link, attempt["data_type"], existing, body, key)
+            result = await adapter.update(company, link, attempt["data_type"], existing, body, key)
         else:
-            result = await res.adapter.push(company, link, attempt["data_type"], body, key)
+            result = await adapter.push(company, link, attempt["data_type"], body, key)
     except ProviderRateLimited as exc:
-        await res.pool.execute("UPDATE accounting_connections SET throttled_until = GREATEST(coalesce("
+        await pool.execute("UPDATE accounting_connections SET throttled_until = GREATEST(coalesce("
                                "throttled_until, now()), now() + make_interval(secs => $2)) WHERE id = $1",
                                connection["id"], float(exc.retry_after or 30))
         log.warning("push.rate_limited", retry_after=exc.retry_after)
         raise Deferred("rate limited by the provider", retry_after=exc.retry_after) from exc
     except ProviderRejected as exc:
         messages = [e.get("message") or str(e) for e in exc.context.get("errors") or []] or [exc.message]
-        await settle.refused(res, attempt, messages)
+        await settle.refused(pool, attempt, messages)
         return
     log.info("push.sent", operation_id=result.operation_id, status=result.status, data_type=attempt["data_type"])
-    await settle.record_operation(res, attempt, result)
+    await settle.record_operation(pool, attempt, result)
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import structlog
 
 from services.core.commands import send_command
 from services.core.errors import RetryableError
-from services.core.resources import Resources
-from services.providers.base import PushResult, WriteAttempt, WriteNotice
+from services.providers.base import ProviderAdapter, PushResult, WriteAttempt, WriteNotice
 from services.push import records
 from services.sync import errors as E
 from services.sync.platforms import platform_name
@@ -52,15 +52,15 @@ async def apply(conn, attempt, record, result: PushResult) -> str:
     return "error"
 
 
-async def record_operation(res: Resources, attempt, result: PushResult) -> None:
+async def record_operation(pool: asyncpg.Pool, attempt, result: PushResult) -> None:
     """Phase 3 of a push: the provider accepted the write; remember its operation."""
-    async with res.pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         current, record = await _locked(conn, attempt["id"])
         await apply(conn, current, record, result)
 
 
-async def refused(res: Resources, attempt, messages: list[str]) -> None:
-    async with res.pool.acquire() as conn, conn.transaction():
+async def refused(pool: asyncpg.Pool, attempt, messages: list[str]) -> None:
+    async with pool.acquire() as conn, conn.transaction():
         current, record = await _locked(conn, attempt["id"])
         await apply(conn, current, record, PushResult(operation_id=None, status="failed", record_id=None,
                                                        errors=[{"message": m} for m in messages]))
@@ -80,25 +80,25 @@ async def on_write_notice(conn, notice: WriteNotice) -> str:
     return await apply(conn, current, record, result)
 
 
-async def settle_push(res: Resources, args: dict) -> None:
+async def settle_push(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict) -> None:
     """Command: read the operation at the provider and settle the attempt with it."""
     attempt_id = uuid.UUID(args["attempt_id"])
-    row = await res.pool.fetchrow("SELECT a.*, c.provider_company_id FROM push_attempts a JOIN synced_records r "
+    row = await pool.fetchrow("SELECT a.*, c.provider_company_id FROM push_attempts a JOIN synced_records r "
                                   "ON r.id = a.record_id JOIN accounting_connections c ON c.id = r.connection_id "
                                   "WHERE a.id = $1", attempt_id)
     if row is None or row["status"] in ("success", "failed", "timed_out"):
         return
     if row["operation_id"] is None:  # never answered: push the same key again (idempotent)
-        record = await res.pool.fetchrow(
+        record = await pool.fetchrow(
             "SELECT r.* FROM synced_records r JOIN accounting_connections c ON c.id = r.connection_id "
             "WHERE r.id = $1 AND r.sync_status = 'pending' AND r.push_generation = $2 "
             "AND (c.throttled_until IS NULL OR c.throttled_until < now())", row["record_id"], row["generation"])
         if record is not None:  # (a paused connection's writes resume by themselves)
-            async with res.pool.acquire() as conn, conn.transaction():
+            async with pool.acquire() as conn, conn.transaction():
                 await records.request_push(conn, record)
         return
-    result = await res.adapter.get_push_operation(row["provider_company_id"], row["operation_id"])
-    async with res.pool.acquire() as conn, conn.transaction():
+    result = await adapter.get_push_operation(row["provider_company_id"], row["operation_id"])
+    async with pool.acquire() as conn, conn.transaction():
         current, record = await _locked(conn, attempt_id)
         outcome = await apply(conn, current, record, result)
     log.info("push.settled", attempt_id=str(attempt_id), outcome=outcome)
@@ -108,10 +108,10 @@ async def request_reconcile(conn, attempt) -> None:
     await send_command(conn, "reconcile_push", {"attempt_id": str(attempt["id"])})
 
 
-async def reconcile_push(res: Resources, args: dict) -> None:
+async def reconcile_push(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict) -> None:
     """Command: a write with an unknown outcome. Look the document up before writing again."""
     attempt_id = uuid.UUID(args["attempt_id"])
-    async with res.pool.acquire() as conn:
+    async with pool.acquire() as conn:
         attempt = await conn.fetchrow("SELECT * FROM push_attempts WHERE id = $1", attempt_id)
         record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1", attempt["record_id"])
         connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
@@ -119,11 +119,11 @@ async def reconcile_push(res: Resources, args: dict) -> None:
         return
     found = None  # an update of a known record is safe to repeat: no look-up needed
     if not record["platform_object_id"]:
-        found = await res.adapter.find_written(
+        found = await adapter.find_written(
             connection["provider_company_id"], connection["provider_connection_id"],
             WriteAttempt(record["object_type"], attempt["data_type"], attempt["body"] or {},
                          str(attempt["idempotency_key"]), attempt["operation_id"]))
-    async with res.pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         current, locked = await _locked(conn, attempt_id)
         if locked["sync_status"] != "pending" or locked["push_generation"] != current["generation"]:
             return

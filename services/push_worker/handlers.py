@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from functools import partial
 
+import asyncpg
+
 from services.connections import sync
-from services.core.resources import Resources
+from services.providers.base import ProviderAdapter
 from services.pull.run import pull_connection
 from services.push import settle
-from services.push.events import document_handler, push_new_counterpart
+from services.push.events import document_handler, push_created_meanwhile, push_new_counterpart
 from services.push.pusher import push_record
 from services.push_worker.entities import apply_entity
 from services.push_worker.mirrors import apply_counterpart, apply_product
@@ -18,7 +20,7 @@ async def _counterpart(conn, event) -> None:
     await push_new_counterpart(conn, event, connection)
 
 
-def event_handlers(res: Resources) -> dict:
+def event_handlers() -> dict:
     return {"entity.created": apply_entity, "entity.updated": apply_entity,
             "counterpart.created": _counterpart, "counterpart.updated": _counterpart,
             "product.created": apply_product, "product.updated": apply_product,
@@ -28,9 +30,11 @@ def event_handlers(res: Resources) -> dict:
             "payable.issued": document_handler("bill"), "payable.canceled": document_handler("bill")}
 
 
-def command_handlers(res: Resources) -> dict:
-    return {"sync_connection": partial(sync.start_refresh, res.pool, res.adapter),
-            "pull_connection": partial(pull_connection, res),
-            "push_record": partial(push_record, res),
-            "settle_push": partial(settle.settle_push, res),
-            "reconcile_push": partial(settle.reconcile_push, res)}
+def command_handlers(pool: asyncpg.Pool, adapter: ProviderAdapter) -> dict:
+    # after a connection's first pull, push the counterparts created meanwhile and still unmatched
+    return {"sync_connection": partial(sync.start_refresh, pool, adapter),
+            "pull_connection": partial(pull_connection, pool, adapter,
+                                       after_first_pull=push_created_meanwhile),
+            "push_record": partial(push_record, pool, adapter),
+            "settle_push": partial(settle.settle_push, pool, adapter),
+            "reconcile_push": partial(settle.reconcile_push, pool, adapter)}

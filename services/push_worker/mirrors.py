@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import structlog
 
-from services.core.errors import PermanentError
+from services import entities
+from services.connections.repo import connected_for_entity
 from services.pull import match, store
 
 log = structlog.get_logger(__name__)
-
-
-async def _entity_or_fail(conn, event) -> None:
-    if not await conn.fetchval("SELECT 1 FROM entities WHERE id = $1", event.entityid):
-        raise PermanentError(f"unknown entity {event.entityid}: entity.created must come first")
 
 
 async def _is_stale(conn, table: str, event) -> bool:
@@ -24,16 +20,9 @@ async def _is_stale(conn, table: str, event) -> bool:
     return False
 
 
-async def connected(conn, entity_id):
-    """The entity's connected connection. Not locked: events of one entity must not queue behind
-    each other; a disconnect racing with an event is caught when the push runs."""
-    return await conn.fetchrow("SELECT * FROM accounting_connections WHERE entity_id = $1 "
-                               "AND status = 'connected'", entity_id)
-
-
 async def apply_counterpart(conn, event) -> object:
     """Returns the entity's connected connection (or None) for follow-up work (the push)."""
-    await _entity_or_fail(conn, event)
+    await entities.require(conn, event.entityid)
     if await _is_stale(conn, "counterparts", event):
         return None
     d, a = event.data, event.data.address
@@ -50,14 +39,14 @@ async def apply_counterpart(conn, event) -> object:
         d.id, event.entityid, d.type, d.name, d.is_customer, d.is_vendor, d.email,
         a.country if a else None, a.city if a else None, a.postal_code if a else None,
         a.line1 if a else None, a.line2 if a else None, d.model_dump(mode="json"), d.updated_at)
-    connection = await connected(conn, event.entityid)
+    connection = await connected_for_entity(conn, event.entityid)
     if connection is not None and connection["last_pull"] is not None:
         await match.match_counterpart_roles(conn, connection, store.now(), only=d.id)
     return connection
 
 
 async def apply_product(conn, event) -> None:
-    await _entity_or_fail(conn, event)
+    await entities.require(conn, event.entityid)
     if await _is_stale(conn, "products", event):
         return
     d = event.data
@@ -77,7 +66,7 @@ async def apply_product(conn, event) -> None:
              source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
            WHERE products.entity_id = EXCLUDED.entity_id""",
         d.id, event.entityid, d.name, d.model_dump(mode="json"), d.updated_at)
-    connection = await connected(conn, event.entityid)
+    connection = await connected_for_entity(conn, event.entityid)
     if connection is not None and connection["last_pull"] is not None:
         currency = await conn.fetchval("SELECT base_currency FROM entities WHERE id = $1", event.entityid)
         await match.match_product_names(conn, connection, store.now(), currency)

@@ -63,6 +63,6 @@ async def recheck_pushes(pool: asyncpg.Pool, after: timedelta) -> int:
     return len(rows)
 
 
-def extra_ticks(res) -> list:
+def extra_ticks(pool: asyncpg.Pool, stale_push_after: timedelta) -> list:
     """Ticks of the push pipeline: stale-push re-checks."""
-    return [partial(recheck_pushes, res.pool, res.settings.stale_push_after)]
+    return [partial(recheck_pushes, pool, stale_push_after)]

@@ -1,15 +1,15 @@
-"""The webhook-receiver's HTTP app: create_app(resources)."""
+"""The webhook-receiver's HTTP app: create_app(deps, ready)."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from services.core.http import base_app
-from services.core.resources import Resources
-from services.webhook_receiver.receiver import RESOURCES, receive
+from services.app_keys import DEPS, AppDeps
+from services.core.http import ReadyCheck, base_app
+from services.webhook_receiver.receiver import receive
 
 
-def create_app(resources: Resources) -> web.Application:
-    app = base_app("webhook-receiver", resources.ready, max_body=resources.settings.max_body_bytes)
-    app[RESOURCES] = resources
+def create_app(deps: AppDeps, ready: ReadyCheck) -> web.Application:
+    app = base_app("webhook-receiver", ready, max_body=deps.settings.max_body_bytes)
+    app[DEPS] = deps
     app.router.add_post("/webhooks/{provider}", receive)
     return app

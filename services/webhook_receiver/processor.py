@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 
+import asyncpg
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
 from services.connections import webhooks as connection_webhooks
 from services.core.errors import PermanentError
-from services.core.resources import Resources
-from services.providers.base import ConnectionNotice, ReadNotice, WebhookNotice, WriteNotice
+from services.providers.base import ConnectionNotice, ProviderAdapter, ReadNotice, WebhookNotice, WriteNotice
 from services.push import settle
 
 log = structlog.get_logger(__name__)
@@ -26,7 +26,7 @@ async def _apply(conn, provider: str, notice: WebhookNotice) -> str:
     raise PermanentError(f"no handler for {type(notice).__name__}")
 
 
-def make_webhook_consumer(res: Resources):
+def make_webhook_consumer(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str):
     async def consume(message: AbstractIncomingMessage) -> None:
         try:
             ref = json.loads(message.body)
@@ -34,7 +34,7 @@ def make_webhook_consumer(res: Resources):
         except (ValueError, KeyError, TypeError) as exc:
             raise PermanentError(f"malformed webhook reference: {exc}") from exc
         with structlog.contextvars.bound_contextvars(webhook_id=webhook_id, provider=provider):
-            async with res.pool.acquire() as conn, conn.transaction():
+            async with pool.acquire() as conn, conn.transaction():
                 delivery = await conn.fetchrow(
                     "SELECT * FROM webhook_deliveries WHERE provider = $1 AND webhook_id = $2 FOR UPDATE",
                     provider, webhook_id)
@@ -46,9 +46,9 @@ def make_webhook_consumer(res: Resources):
                 event_type = delivery["event_type"]
                 structlog.contextvars.bind_contextvars(event_type=event_type)
                 outcome = "ignored"
-                if res.adapter.classify_webhook(event_type) == "handled":
-                    notice = res.adapter.read_webhook(event_type, delivery["body"])
-                    outcome = await _apply(conn, res.settings.provider, notice)
+                if adapter.classify_webhook(event_type) == "handled":
+                    notice = adapter.read_webhook(event_type, delivery["body"])
+                    outcome = await _apply(conn, provider, notice)
                 await conn.execute("UPDATE webhook_deliveries SET processed_at = now(), outcome = $3 "
                                    "WHERE provider = $1 AND webhook_id = $2", provider, webhook_id, outcome)
             log.info("webhook.processed", outcome=outcome)

@@ -7,13 +7,12 @@ import structlog
 from aiohttp import web
 
 from services.core import metrics
+from services.app_keys import DEPS
 from services.core.errors import WebhookMalformed, WebhookVerificationFailed
 from services.core.outbox import enqueue
-from services.core.resources import Resources
 from services.core.topology import WEBHOOKS
 
 log = structlog.get_logger(__name__)
-RESOURCES = web.AppKey("resources", Resources)
 
 
 def _json(code: int, **body) -> web.Response:
@@ -21,7 +20,7 @@ def _json(code: int, **body) -> web.Response:
 
 
 async def receive(request: web.Request) -> web.Response:
-    res = request.app[RESOURCES]
+    res = request.app[DEPS]
     provider = request.match_info["provider"]
     if provider != res.settings.provider:
         return _json(404, error={"message": f"No webhook endpoint for provider {provider!r}"})

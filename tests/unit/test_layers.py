@@ -7,7 +7,7 @@ from pathlib import Path
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 PORT = "services.providers.base"
 # the one place that picks an adapter for the configured provider
-ROOTS = {"services.core.resources": {"services.providers.registry"}}
+ROOTS = {"services.bootstrap": {"services.providers.registry"}}
 
 
 def _module(path: Path) -> str:
@@ -55,3 +55,12 @@ def test_the_rule_catches_a_reach_past_the_port(tmp_path):
     assert _provider_imports(leak) == {"services.providers.codat_bodies"}
     leak.write_text("import services.providers.codat\n")
     assert _provider_imports(leak) == {"services.providers.codat"}
+
+
+def test_core_imports_nothing_above_it():
+    above = {}
+    for path in sorted((SERVICES / "core").rglob("*.py")):
+        ours = {n for n in _imports(path) if n.startswith("services.") and not n.startswith("services.core")}
+        if ours:
+            above[_module(path)] = sorted(ours)
+    assert above == {}, f"core is infrastructure only; these import features or adapters: {above}"

@@ -1,4 +1,6 @@
-"""The process's shared resources, opened and closed in pairs (one composition root)."""
+"""The composition root's resources: what one process opens once and closes in pairs (pool,
+broker, HTTP session, the configured provider adapter). ``runner`` builds each service from
+them and hands every handler only what it uses."""
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +13,7 @@ from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from services.core import bus
 from services.core.db import create_pool
+from services.app_keys import AppDeps
 from services.core.settings import Settings
 from services.providers.base import ProviderAdapter
 from services.providers.registry import build_adapter
@@ -59,3 +62,8 @@ async def open_resources(settings: Settings):
         stack.push_async_callback(http.close)
         adapter = build_adapter(settings, http)
         yield Resources(settings, pool, amqp, channel, bus.Publisher(channel), http, adapter)
+
+
+def app_deps(res: Resources) -> AppDeps:
+    """What the HTTP apps' views use."""
+    return AppDeps(res.settings, res.pool, res.adapter)
