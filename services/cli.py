@@ -26,6 +26,11 @@ def _parser() -> argparse.ArgumentParser:
     create = partner.add_parser("create", help="create a partner and print its credentials")
     create.add_argument("--name", required=True)
     create.add_argument("--json", action="store_true", help="print one JSON object")
+    operator = sub.add_parser("operator", help="manage console operators").add_subparsers(dest="action", required=True)
+    op_create = operator.add_parser("create", help="create a console operator and print its password")
+    op_create.add_argument("--name", required=True)
+    op_create.add_argument("--role", choices=["viewer", "admin"], default="viewer")
+    op_create.add_argument("--json", action="store_true", help="print one JSON object")
     publish = sub.add_parser("publish", help="publish a domain event on domain.events (as upstream would)")
     publish.add_argument("type", help="event type, e.g. entity.created")
     publish.add_argument("--entity-id", required=True)
@@ -36,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("--queue", default="ledgersync.push-worker",
                          choices=["ledgersync.push-worker", "ledgersync.webhooks", "ledgersync.commands"])
         cmd.add_argument("--limit", type=int, default=50 if action == "list" else 1000)
+    dlq.choices["replay"].add_argument("--key", help="replay only this dead letter (its `key` from dlq list)")
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
     pipeline = bench.add_parser("pipeline", help="invoice events from publish to done")
     baseline = bench.add_parser("baseline", help="the same round trip with only aio-pika, asyncpg and aiohttp")
@@ -64,6 +70,27 @@ async def _partner_create(settings: Settings, name: str, as_json: bool) -> None:
               f"client_secret: {creds.client_secret}\n(the secret is shown only once)")
 
 
+async def _operator_create(settings: Settings, name: str, role: str, as_json: bool) -> None:
+    from services.console.operators import create_operator
+    from services.core.errors import Conflict
+    from services.core.db import create_pool
+    from services.core.migrate import migrate
+
+    await migrate(settings.database_url)
+    pool = await create_pool(settings.database_url)
+    try:
+        made = await create_operator(pool, name, role)
+    except Conflict as exc:
+        raise SystemExit(f"ledgersync: {exc.message}") from None
+    finally:
+        await pool.close()
+    if as_json:
+        print(json.dumps({"name": made.name, "password": made.password, "role": made.role}))
+    else:
+        print(f"name:     {made.name}\nrole:     {made.role}\npassword: {made.password}\n"
+              "(the password is shown only once; sign in at /console on the api's port)")
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from services.core.migrate import migrate
     from services.runner import run_services
@@ -73,14 +100,17 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
     elif args.command == "partner":
         await _partner_create(settings, args.name, args.json)
+    elif args.command == "operator":
+        await _operator_create(settings, args.name, args.role, args.json)
     elif args.command == "publish":
         from services.tools.publish import publish
         event = await publish(settings, args.type, args.entity_id, args.data)
         print(json.dumps({"published": event["id"], "type": event["type"]}))
     elif args.command == "dlq":
         from services.tools import dlq
-        handler = dlq.list_dead if args.action == "list" else dlq.replay_dead
-        for item in await handler(settings, args.queue, args.limit):
+        found = await (dlq.list_dead(settings, args.queue, args.limit) if args.action == "list"
+                       else dlq.replay_dead(settings, args.queue, args.limit, key=args.key))
+        for item in found:
             print(json.dumps(item))
     elif args.command == "bench":
         if args.bench == "baseline":
@@ -103,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     # one-shot commands print results on stdout; their logs go to stderr, quietly
-    quiet = args.command in ("partner", "bench", "migrate", "publish", "dlq")
+    quiet = args.command in ("partner", "operator", "bench", "migrate", "publish", "dlq")
     configure_logging(settings.log_format, "WARNING" if quiet else settings.log_level)
     try:
         return asyncio.run(_run(args, settings))

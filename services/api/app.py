@@ -8,6 +8,7 @@ from services.api import auth_views, connections, entities, pulled, records
 from services.api.context import auth_middleware
 from services.api.errors import errors_middleware
 from services.app_keys import DEPS, AppDeps
+from services.console.app import create_console
 from services.core.http import ReadyCheck, base_app
 
 
@@ -22,4 +23,5 @@ def create_app(deps: AppDeps, ready: ReadyCheck) -> web.Application:
     app.router.add_get("/openapi.json", openapi)
     for module in (auth_views, connections, entities, pulled, records):
         app.router.add_routes(module.routes())
+    app.add_subapp("/console", create_console(deps))
     return app

@@ -9,7 +9,7 @@ from contracts.api import SyncedRecordListQuery, SyncRecordList, SyncRecordResou
 from services.api.context import dump, entity_id, parse_query, path_uuid, res
 from services.api.errors import pydantic_detail
 from services.api.pagination import Cursor, Tokens, keyset_page
-from services.core.errors import Conflict, NotFound, ValidationFailed
+from services.core.errors import NotFound, ValidationFailed
 from services.push import records as push_records
 from services.records import repo
 
@@ -77,15 +77,7 @@ async def push_record(request: web.Request) -> web.Response:
     entity = await entity_id(request)
     record_id = path_uuid(request, "record_id", "Synced record")
     async with res(request).pool.acquire() as conn, conn.transaction():
-        row = await repo.get(conn, record_id, entity, for_update=True)
-        if row is None:
-            raise NotFound("Synced record not found")
-        if row["object_type"] == "product":
-            raise Conflict("Products are never pushed; create the item in the accounting system and sync")
-        if row["sync_status"] == "error":
-            row = await push_records.repush(conn, row, "manual push")
-        elif row["sync_status"] == "pending" and not await push_records.in_flight(conn, row):
-            await push_records.request_push(conn, row)  # same generation: never a second document
+        row = await push_records.push_again(conn, record_id, entity)
     log.info("push.manual", record_id=str(record_id), status=row["sync_status"])
     return dump(SyncRecordResource.model_validate(repo.to_api(row)))
 

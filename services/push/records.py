@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import structlog
 
 from services.core.commands import send_command
+from services.core.errors import Conflict, NotFound
 from services.records import repo
 from services.sync import errors as E
 from services.sync.errors import SyncError
@@ -51,6 +52,20 @@ async def repush(conn, record, reason: str) -> object:
     await repo.announce(conn, record["sync_status"], row)
     await request_push(conn, row)
     log.info("push.requested_again", record_id=str(row["id"]), generation=row["push_generation"], reason=reason)
+    return row
+
+
+async def push_again(conn, record_id: uuid.UUID, entity_id: uuid.UUID | None = None):
+    """A person fixed the cause (API, console): push again; a record that is done stays as it is."""
+    row = await repo.get(conn, record_id, entity_id, for_update=True)
+    if row is None:
+        raise NotFound("Synced record not found")
+    if row["object_type"] == "product":
+        raise Conflict("Products are never pushed; create the item in the accounting system and sync")
+    if row["sync_status"] == "error":
+        row = await repush(conn, row, "manual push")
+    elif row["sync_status"] == "pending" and not await in_flight(conn, row):
+        await request_push(conn, row)  # same generation: never a second document
     return row
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import asyncpg
 import structlog
@@ -23,8 +24,16 @@ async def _locked(conn, attempt_id):
     return attempt, record
 
 
+def answer_of(result: PushResult) -> dict:
+    """What the provider answered about a write, as kept on the attempt (its story)."""
+    return {"at": datetime.now(UTC).isoformat(), "status": result.status, "operation_id": result.operation_id,
+            "record_id": result.record_id, "errors": result.errors, "message": result.error_message}
+
+
 async def apply(conn, attempt, record, result: PushResult) -> str:
     """Move the attempt and (when it is the record's current push) the record; never backwards."""
+    await conn.execute("UPDATE push_attempts SET answers = answers || $2::jsonb WHERE id = $1",
+                       attempt["id"], [answer_of(result)])
     if attempt["status"] in ("success", "failed", "timed_out"):
         return "already_settled"
     if result.status == "pending":
@@ -74,6 +83,8 @@ async def on_write_notice(conn, notice: WriteNotice) -> str:
         raise RetryableError(f"push operation {result.operation_id} is not known (yet)")
     current, record = await _locked(conn, attempt["id"])
     structlog.contextvars.bind_contextvars(record_id=str(record["id"]), operation_id=result.operation_id)
+    await conn.execute("INSERT INTO synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
+                       record["id"], {"event_type": event_type, "body": body})
     if result.status in ("failed", "timed_out") and current["status"] not in ("success", "failed", "timed_out"):
         await send_command(conn, "settle_push", {"attempt_id": str(current["id"])})  # fetch the details
         return "details_requested"

@@ -1,6 +1,7 @@
 """Domain events: parse at the edge, dedupe by event id in the transaction of the effect."""
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -31,8 +32,9 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler]):
                                                      entity_id=str(event.entityid)):
             async with pool.acquire() as conn, conn.transaction():
                 first = await conn.fetchval(
-                    "INSERT INTO inbox (source, message_id, message_type) VALUES ('domain', $1, $2) "
-                    "ON CONFLICT DO NOTHING RETURNING true", event.id, event.type)
+                    "INSERT INTO inbox (source, message_id, message_type, object_id, body) "
+                    "VALUES ('domain', $1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
+                    event.id, event.type, getattr(event.data, "id", None), json.loads(message.body))
                 if not first:
                     log.info("event.duplicate_ignored")
                     return

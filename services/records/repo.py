@@ -47,6 +47,8 @@ async def announce(conn, previous: str | None, row) -> None:
              object_id=str(row["object_id"]), previous=previous, to=row["sync_status"])
     event = make_event("synced_record.status_changed", {**to_api(row), "previous_status": previous},
                        entity_id=str(row["entity_id"]))
+    await conn.execute("INSERT INTO synced_record_history (record_id, kind, detail) VALUES ($1, 'status', $2)",
+                       row["id"], {"from": previous, "to": row["sync_status"], "errors": row["errors"]})
     await enqueue(conn, OWN_EXCHANGE, event["type"], event, message_id=event["id"])
 
 

@@ -47,6 +47,8 @@ async def expire_sync_runs(pool: asyncpg.Pool, timeout: timedelta = SYNC_RUN_TIM
 
 async def purge(pool: asyncpg.Pool) -> None:
     await pool.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
+    await pool.execute("DELETE FROM operator_sessions WHERE expires_at < now()")
+    await pool.execute("DELETE FROM operator_login_attempts WHERE attempted_at < now() - interval '1 day'")
 
 
 async def recheck_pushes(pool: asyncpg.Pool, after: timedelta) -> int:
