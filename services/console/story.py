@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.console.filters import label
+
 
 @dataclass
 class Chapter:
@@ -47,7 +49,8 @@ async def _history(conn, record) -> list[Chapter]:
             chapters.append(Chapter(h["at"], "status", f"Status {d['from'] or 'new'} → {d['to']}",
                                     errors=_errors(d.get("errors"))))
         else:
-            chapters.append(Chapter(h["at"], "webhook", f"Webhook {d['event_type']}", d["body"]))
+            chapters.append(Chapter(h["at"], "webhook", f"Webhook: {d.get('data_type') or 'write'} "
+                                    f"{label(d.get('status'))}", d.get("body")))
     return chapters
 
 

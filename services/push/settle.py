@@ -84,7 +84,7 @@ async def on_write_notice(conn, notice: WriteNotice) -> str:
     current, record = await _locked(conn, attempt["id"])
     structlog.contextvars.bind_contextvars(record_id=str(record["id"]), operation_id=result.operation_id)
     await conn.execute("INSERT INTO synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
-                       record["id"], {"event_type": event_type, "body": body})
+                       record["id"], {"data_type": result.data_type, "status": result.status, "body": result.raw})
     if result.status in ("failed", "timed_out") and current["status"] not in ("success", "failed", "timed_out"):
         await send_command(conn, "settle_push", {"attempt_id": str(current["id"])})  # fetch the details
         return "details_requested"
