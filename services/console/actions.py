@@ -10,7 +10,7 @@ from aiohttp import web
 
 from services.connections import service as connections
 from services.console.broker import QUEUE_NAMES
-from services.console.context import operator, res
+from services.console.context import operator, render, res
 from services.console.web_auth import message
 from services.core.errors import LedgersyncError, NotFound
 from services.push import records as push_records
@@ -80,6 +80,16 @@ async def disconnect(request: web.Request) -> web.Response:
     return await _connection_action(request, "disconnect")
 
 
+async def confirm_disconnect(request: web.Request) -> web.Response:
+    """Disconnecting cannot be undone from here (the user consents again): ask first, no JavaScript."""
+    row = await res(request).pool.fetchrow("SELECT c.id, c.entity_id, c.status, c.platform, e.name FROM "
+                                           "accounting_connections c JOIN entities e ON e.id = c.entity_id "
+                                           "WHERE c.id = $1", _id(request, "connection_id"))
+    if row is None:
+        return message(request, 404, "Not found", "No accounting connection has this id.")
+    return render(request, "disconnect.html", {"connection": row})
+
+
 async def replay(request: web.Request) -> web.Response:
     form = await request.post()
     queue, key = str(form.get("queue", "")), str(form.get("key", "")) or None
@@ -97,5 +107,6 @@ async def replay(request: web.Request) -> web.Response:
 
 def routes() -> list[web.RouteDef]:
     return [web.post("/records/{record_id}/push", push), web.post("/connections/{connection_id}/sync", sync),
+            web.get("/connections/{connection_id}/disconnect", confirm_disconnect),
             web.post("/connections/{connection_id}/disconnect", disconnect),
             web.post("/dead-letters/replay", replay)]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import uuid
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.support import client, flows, syncrun
+from tests.support import client, flows
 from tests.support.console import csrf_token, operator, shot, sign_in
+from tests.support.system import db
 
 pytestmark = pytest.mark.browser
 
@@ -36,16 +36,6 @@ def failed_invoice(system, partner, access_token):
     record = flows.record_of(sdk, "receivable", data["id"])
     assert record.sync_status == "error"
     return {"entity": entity, "name": name, "sdk": sdk, "connection": connection, "record": record.id}
-
-
-def _db(system, sql: str, *args):
-    async def go():
-        conn = await asyncpg.connect(system.settings.database_url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-    return syncrun.run(go())
 
 
 def _reload_until(page, text: str, what: str) -> None:
@@ -103,7 +93,7 @@ def test_admin_finds_fixes_and_pushes_a_failed_invoice(system, browser, admin, f
     answer.get_by_text("Body").click()
     assert '"record_id"' in answer.locator("pre").inner_text()
     shot(page, "record")
-    actions = _db(system, "SELECT action, ok FROM operator_actions WHERE operator = $1 ORDER BY id", admin["name"])
+    actions = db(system, "SELECT action, ok FROM operator_actions WHERE operator = $1 ORDER BY id", admin["name"])
     assert [(a["action"], a["ok"]) for a in actions] == [("sync_connection", True), ("push_record", True)]
 
 
@@ -119,11 +109,11 @@ def test_admin_replays_a_dead_letter_once_its_cause_is_fixed(system, browser, ad
     shot(page, "dead-letters")
     client.publish(system.settings.amqp_url, client.cloud_event(
         "entity.created", client.entity_data(entity, partner["partner_id"], "Zu Früh GmbH"), entity))
-    client.wait_for(lambda: _db(system, "SELECT 1 FROM entities WHERE id = $1", uuid.UUID(entity)),
+    client.wait_for(lambda: db(system, "SELECT 1 FROM entities WHERE id = $1", uuid.UUID(entity)),
                     what="the entity to exist")
     letter.get_by_role("button", name=re.compile("Replay message")).click()
     assert "1 message(s) moved back to ledgersync.push-worker" in page.get_by_role("status").inner_text()
-    client.wait_for(lambda: _db(system, "SELECT 1 FROM counterparts WHERE id = $1", uuid.UUID(counterpart)),
+    client.wait_for(lambda: db(system, "SELECT 1 FROM counterparts WHERE id = $1", uuid.UUID(counterpart)),
                     what="the replayed counterpart to be mirrored")
     assert entity not in page.locator("ol.letters").inner_text()
 
@@ -142,7 +132,7 @@ def test_a_viewer_reads_but_cannot_act(system, browser, viewer, failed_invoice):
         refused = page.request.post(system.api_url + path, form={"csrf_token": token})
         assert refused.status == 403 and "only admins can act" in refused.text()
     assert failed_invoice["sdk"].accounting.connections.get_by_id(failed_invoice["connection"].id).status == "connected"
-    assert not _db(system, "SELECT 1 FROM operator_actions WHERE operator = $1", viewer["name"])
+    assert not db(system, "SELECT 1 FROM operator_actions WHERE operator = $1", viewer["name"])
 
 
 def test_wrong_password_and_missing_csrf_token_are_refused(system, browser, admin, failed_invoice):
@@ -161,3 +151,17 @@ def test_wrong_password_and_missing_csrf_token_are_refused(system, browser, admi
         assert refused.status == 403 and "CSRF token is missing or wrong" in refused.text()
     login = httpx.post(f"{system.api_url}/console/login", data={"name": admin["name"], "password": admin["password"]})
     assert login.status_code == 403  # the login form has its CSRF token too
+
+
+def test_admin_disconnects_after_confirming(system, browser, admin, partner, access_token):
+    entity, sdk = flows.register_entity(system, partner, access_token, f"Abschied {uuid.uuid4().hex[:6]} KG")
+    created = sdk.accounting.connections.create()
+    page = browser.new_context().new_page()
+    sign_in(page, system.api_url, admin)
+    page.goto(f"{system.api_url}/console/entities/{entity}")
+    page.get_by_role("link", name="Disconnect…").click()
+    assert page.get_by_role("heading", name=re.compile("Disconnect Abschied")).is_visible()
+    assert sdk.accounting.connections.get_by_id(created.id).status == "pending_auth", "asking changes nothing"
+    page.get_by_role("button", name="Yes, disconnect").click()
+    assert "connection is disconnected" in page.get_by_role("status").inner_text()
+    assert sdk.accounting.connections.get_by_id(created.id).status == "disconnected"

@@ -6,24 +6,14 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from tests.support import client, syncrun
+from tests.support import client
 from tests.support.broker import drain
+from tests.support.system import db
 
 DLQ = "ledgersync.push-worker.dlq"
-
-
-def db(system, sql: str, *args):
-    async def go():
-        conn = await asyncpg.connect(system.settings.database_url)
-        try:
-            return await conn.fetch(sql, *args)
-        finally:
-            await conn.close()
-    return syncrun.run(go())
 
 
 def dead_letters_mentioning(system, needle: str, count: int = 1, timeout: float = 15.0) -> list[dict]:

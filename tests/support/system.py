@@ -10,9 +10,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from services.core.settings import Settings
+from tests.support import syncrun
 from tests.support.infra import RunInfra, free_port
 
 LOG_DIR = Path(__file__).resolve().parents[1] / ".logs"
@@ -24,6 +26,17 @@ def cli(env: dict[str, str], *args: str, timeout: float = 120) -> str:
     if done.returncode != 0:
         raise AssertionError(f"ledgersync {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
     return done.stdout
+
+
+def db(system: RunningSystem, sql: str, *args) -> list:
+    """Rows of one query against the running system's database (for what no API shows)."""
+    async def go():
+        conn = await asyncpg.connect(system.settings.database_url)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+    return syncrun.run(go())
 
 
 @dataclass
