@@ -23,7 +23,7 @@ messages in ``context["errors"]`` as ``{"message", ...}`` dicts).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -187,6 +187,12 @@ class ProviderAdapter(Protocol):
                         page_size: int = 500) -> RecordPage:
         """One page (1-based) of a dataset, in the canonical record shape, deleted records
         flagged ``metadata.isDeleted``. ``ProviderDatasetNotReady`` while it is not readable yet."""
+
+    async def find_by_name(self, company_id: str, data_type: str, names: Sequence[str]) -> list[dict]:
+        """Every record of ``customers`` or ``suppliers`` named one of ``names`` (compared
+        case-insensitively, trimmed), as fresh as the provider can tell, deleted and archived ones
+        included: the look-up before a contact is created (Codat: its ``query`` parameter; a
+        provider without one lists the dataset). Never writes."""
 
     # ---- writing ----
 

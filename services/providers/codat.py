@@ -5,7 +5,7 @@ Codat's data-type keys (``chartOfAccounts``): ``codat_mapping`` converts between
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -14,6 +14,7 @@ import aiohttp
 from services.core.errors import ValidationFailed
 from services.core.settings import Settings
 from services.providers import codat_bodies as bodies
+from services.providers import codat_lookup
 from services.providers import codat_mapping as m
 from services.providers import codat_webhooks as webhooks
 from services.providers.base import (
@@ -33,6 +34,7 @@ from services.sync.prerequisites import Verdict
 
 MAX_PAGE_SIZE = 2000  # requests may ask 5000, but PagingInfo.pageSize allows at most 2000
 METADATA_PAGE_SIZE = 100
+MAX_LOOKUP_PAGE = 500
 
 
 def segment(value: str) -> str:
@@ -139,6 +141,15 @@ class CodatAdapter:
                                      operation="list_page", company_id=company_id, dataset=True,
                                      params={"page": page, "pageSize": page_size, "query": query})
         return m.to_record_page(body, page, page_size)
+
+    async def find_by_name(self, company_id: str, data_type: str, names: Sequence[str]) -> list[dict]:
+        query, found, page = codat_lookup.name_query(data_type, names), [], 1
+        while True:
+            batch = await self.list_page(company_id, data_type, page, MAX_LOOKUP_PAGE, query)
+            found.extend(batch.results)
+            if not batch.has_next or not batch.results:
+                return codat_lookup.named(found, data_type, names)
+            page += 1
 
     # ---- writing ---------------------------------------------------------------------------
 

@@ -99,6 +99,9 @@ async def drive(adapter, sandbox, session) -> dict:
     await sandbox.settle()
     customer = await adapter.get_push_operation(company.id, customer.operation_id)
     assert customer.status == "success" and customer.record_id
+    found = await adapter.find_by_name(company.id, "customers", [" contract test KUNDE ", "Nobody"])
+    assert [r["id"] for r in found] == [customer.record_id]  # the look-up before a create
+    assert await adapter.find_by_name(company.id, "suppliers", ['Odd && "Name" {x}']) == []  # listed, not queried
     sales, rent = by(data["accounts"], nominalCode="200"), by(data["accounts"], nominalCode="469")
     vat = by(data["taxRates"], code="STD19")
     invoice = await adapter.push(company.id, link.id, "invoices",
