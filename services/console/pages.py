@@ -10,6 +10,7 @@ from markupsafe import Markup
 from services.console import broker, chart, queries, story
 from services.console.context import operator, render, res
 from services.console.web_auth import message
+from services.core.http import READY_CHECK
 from services.records import repo as records_repo
 from services.tools import dlq
 
@@ -33,12 +34,30 @@ def _page(request: web.Request, template: str, **context) -> web.Response:
     return render(request, template, context)
 
 
+def _flat(checks: dict, prefix: str = ""):
+    """Readiness checks as (what, state) rows; nested ones (consumers by queue) flattened."""
+    for key, value in checks.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key} ")
+        else:
+            yield f"{prefix}{key}", {True: "ok", False: "down"}.get(value, str(value))
+
+
+async def _readiness(request: web.Request) -> list[tuple[str, str]]:
+    """This process's own readiness, as its /readyz reports it (the api's check, found upwards)."""
+    try:
+        return list(_flat(await request.config_dict[READY_CHECK]()))
+    except Exception as exc:  # noqa: BLE001 - shown as it is, never a 500
+        return [("readiness", f"unknown: {exc}")]
+
+
 async def overview(request: web.Request) -> web.Response:
     async with res(request).pool.acquire() as conn:
         data = await queries.overview(conn)
         pushes = await queries.pushes_by_hour(conn)
     svg = Markup(chart.pushes_svg(pushes, datetime.now(UTC)))  # noqa: S704 - built from escaped parts
-    return _page(request, "overview.html", **data, chart=svg, queues=await broker.queue_states(res(request).settings),
+    return _page(request, "overview.html", **data, chart=svg, readiness=await _readiness(request),
+                 queues=await broker.queue_states(res(request).settings),
                  object_types=queries.OBJECT_TYPES, statuses=queries.STATUSES)
 
 
