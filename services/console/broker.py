@@ -31,11 +31,11 @@ async def queue_states(settings: Settings) -> list[dict]:
         log.warning("console.broker_unreachable", error=str(exc))
         return [{**s, "state": "broker unreachable"} for s in states]
     try:
-        channel = await connection.channel()
         for state in states:
-            with contextlib.suppress(Exception):
-                state["ready"], state["consumers"] = await _declared(channel, state["queue"])
-                state["dead"], _ = await _declared(channel, topology.dead_letter_queue(state["queue"]))
+            with contextlib.suppress(Exception):  # a queue missing closes its channel: one each
+                async with connection.channel() as channel:
+                    state["ready"], state["consumers"] = await _declared(channel, state["queue"])
+                    state["dead"], _ = await _declared(channel, topology.dead_letter_queue(state["queue"]))
                 state["state"] = "consuming" if state["consumers"] else "no consumer"
     finally:
         with contextlib.suppress(Exception):

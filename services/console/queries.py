@@ -19,10 +19,11 @@ async def overview(conn) -> dict:
                                         "GROUP BY status ORDER BY status"),
         "records": records,
         "errors": await conn.fetchrow(
-            "SELECT (SELECT count(*) FROM synced_records WHERE sync_status = 'error' AND updated_at > now() - $1::interval) "
-            "AS records, (SELECT count(*) FROM push_attempts WHERE status IN ('failed', 'timed_out') "
-            "AND requested_at > now() - $1::interval) AS pushes, (SELECT count(*) FROM sync_runs WHERE status = 'failed' "
-            "AND started_at > now() - $1::interval) AS sync_runs", DAY),
+            "SELECT (SELECT count(*) FROM synced_records WHERE sync_status = 'error' "
+            "AND updated_at > now() - $1::interval) AS records, (SELECT count(*) FROM push_attempts "
+            "WHERE status IN ('failed', 'timed_out') AND requested_at > now() - $1::interval) AS pushes, "
+            "(SELECT count(*) FROM sync_runs WHERE status = 'failed' AND started_at > now() - $1::interval) "
+            "AS sync_runs", DAY),
         "recent_errors": await conn.fetch(
             "SELECT id, entity_id, object_type, errors, updated_at FROM synced_records WHERE sync_status = 'error' "
             "AND updated_at > now() - $1::interval ORDER BY updated_at DESC LIMIT 10", DAY),
