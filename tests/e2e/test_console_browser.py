@@ -32,10 +32,13 @@ def failed_invoice(system, partner, access_token):
     entity, sdk, connection, product = flows.connected_shop(system, partner, access_token, name)
     customer = flows.counterpart(system, entity, f"Kundin {uuid.uuid4().hex[:6]}")
     data = flows.invoice_data(customer, [(product, "Beratung", 1, 10000, 1600)])
-    client.publish(system.settings.amqp_url, client.cloud_event("receivable.issued", data, entity))
-    record = flows.record_of(sdk, "receivable", data["id"])
-    assert record.sync_status == "error"
-    return {"entity": entity, "name": name, "sdk": sdk, "connection": connection, "record": record.id}
+    stuck = flows.invoice_data(customer, [(product, "Schulung", 1, 10000, 1700)])  # 17%: never fixed
+    client.publish(system.settings.amqp_url, client.cloud_event("receivable.issued", data, entity),
+                   client.cloud_event("receivable.issued", stuck, entity))
+    record, other = flows.record_of(sdk, "receivable", data["id"]), flows.record_of(sdk, "receivable", stuck["id"])
+    assert record.sync_status == other.sync_status == "error"
+    return {"entity": entity, "name": name, "sdk": sdk, "connection": connection, "record": record.id,
+            "stuck": other.id}
 
 
 def _reload_until(page, text: str, what: str) -> None:
@@ -64,7 +67,8 @@ def test_admin_finds_fixes_and_pushes_a_failed_invoice(system, browser, admin, f
     page.get_by_label("Status").select_option("error")
     page.get_by_role("button", name="Filter").click()
     shot(page, "entity")
-    page.get_by_role("link", name="receivable").click()
+    assert page.get_by_role("link", name=f"receivable {shop['stuck'][:8]}").is_visible()
+    page.get_by_role("link", name=f"receivable {shop['record'][:8]}").click()
     assert page.url.endswith(f"/console/records/{shop['record']}")
     errors = page.locator("ul.errors").first.inner_text()
     assert "tax_rate_not_found" in errors and "16.00%" in errors and "Hint:" in errors
@@ -97,6 +101,7 @@ def test_admin_finds_fixes_and_pushes_a_failed_invoice(system, browser, admin, f
     answer.get_by_text("Body").click()
     assert '"record_id"' in answer.locator("pre").inner_text()
     shot(page, "record")
+    assert page.get_by_role("button", name="Push again").count() == 0, "a record that is done stays as it is"
     actions = db(system, "SELECT action, ok FROM operator_actions WHERE operator = $1 ORDER BY id", admin["name"])
     assert [(a["action"], a["ok"]) for a in actions] == [("sync_connection", True), ("push_record", True)]
 
@@ -125,17 +130,21 @@ def test_admin_replays_a_dead_letter_once_its_cause_is_fixed(system, browser, ad
 def test_a_viewer_reads_but_cannot_act(system, browser, viewer, failed_invoice):
     page = browser.new_context().new_page()
     sign_in(page, system.api_url, viewer)
-    page.goto(f"{system.api_url}/console/records/{failed_invoice['record']}")
-    assert page.get_by_role("heading", name="Story").is_visible()
+    page.goto(f"{system.api_url}/console/records/{failed_invoice['stuck']}")
+    assert page.locator("#sync-status").inner_text() == "error" and "17.00%" in page.locator("ul.errors").first.inner_text()
     assert page.get_by_role("button", name="Push again").count() == 0
     page.goto(f"{system.api_url}/console/entities/{failed_invoice['entity']}")
     assert page.get_by_role("button", name="Start a sync").count() == 0
     token = csrf_token(page)
-    for path in (f"/console/records/{failed_invoice['record']}/push",
+    page.goto(f"{system.api_url}/console/dead-letters")
+    assert page.get_by_role("button", name=re.compile("Replay")).count() == 0
+    for path in (f"/console/records/{failed_invoice['stuck']}/push",
                  f"/console/connections/{failed_invoice['connection'].id}/disconnect"):
         refused = page.request.post(system.api_url + path, form={"csrf_token": token})
         assert refused.status == 403 and "only admins can act" in refused.text()
-    assert failed_invoice["sdk"].accounting.connections.get_by_id(failed_invoice["connection"].id).status == "connected"
+    sdk = failed_invoice["sdk"]
+    assert sdk.accounting.connections.get_by_id(failed_invoice["connection"].id).status == "connected"
+    assert sdk.accounting.synced_records.get_by_id(failed_invoice["stuck"]).sync_status == "error"
     assert not db(system, "SELECT 1 FROM operator_actions WHERE operator = $1", viewer["name"])
 
 
@@ -149,7 +158,7 @@ def test_wrong_password_and_missing_csrf_token_are_refused(system, browser, admi
     shot(page, "login")
     assert page.goto(f"{system.api_url}/console/").url.startswith(f"{system.api_url}/console/login")
     sign_in(page, system.api_url, admin)
-    push = f"{system.api_url}/console/records/{failed_invoice['record']}/push"
+    push = f"{system.api_url}/console/records/{failed_invoice['stuck']}/push"
     for form in ({}, {"csrf_token": "forged"}):
         refused = page.request.post(push, form=form)
         assert refused.status == 403 and "CSRF token is missing or wrong" in refused.text()
