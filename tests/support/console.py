@@ -32,10 +32,14 @@ def sign_in(page, base: str, login: dict) -> None:
 
 
 def shot(page, name: str) -> None:
-    """Keep a screenshot of the page as a test artifact and check its controls are labelled."""
+    """Keep a screenshot of the page as a test artifact; check its controls are labelled and that
+    everything it loaded came from ledgersync itself (no CDN)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"console-{name}.png"), full_page=True)
     assert page.evaluate(UNLABELLED) == [], f"unlabelled controls on the {name} page"
+    origin = page.evaluate("location.origin")
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(url.startswith(origin + "/console/static/") for url in loaded), loaded
 
 
 def csrf_token(page) -> str:
