@@ -1,4 +1,5 @@
-"""The AsyncAPI 2.6 document: domain events in, ledgersync's events out, provider webhooks in."""
+"""The AsyncAPI 2.6 document: domain events in, ledgersync's events out, provider webhooks in,
+and ledgersync's internal queue messages (commands, stored-webhook references)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts import __version__
+from contracts.commands import COMMANDS, WebhookReference
 from contracts.events import DOMAIN_EVENT_TYPES, OUTBOUND_EVENT_TYPES, envelope_model
 from contracts.jsonschema import components
 from contracts.webhooks import (
@@ -37,13 +39,20 @@ def build_asyncapi() -> dict[str, Any]:
     envelopes = {t: envelope_model(t, m) for t, m in {**DOMAIN_EVENT_TYPES,
                                                       **OUTBOUND_EVENT_TYPES}.items()}
     webhooks = {name: CodatWebhook[model] for name, (model, _) in WEBHOOK_MESSAGES.items()}
+    internal = [*COMMANDS.values(), WebhookReference]
     refs, schemas = components([(model, _mode(t)) for t, model in envelopes.items()]
-                               + [(model, "validation") for model in webhooks.values()])
+                               + [(model, "validation") for model in webhooks.values()]
+                               + [(model, "validation") for model in internal])
     messages = {t: _event_message(t, refs[(model, _mode(t))]) for t, model in envelopes.items()}
     for name, model in webhooks.items():
         messages[name] = {"name": name, "title": name, "summary": WEBHOOK_MESSAGES[name][1],
                           "contentType": "application/json", "headers": _SIGNATURE_HEADERS,
                           "payload": refs[(model, "validation")]}
+    for name, model in COMMANDS.items():
+        messages[f"command.{name}"] = _command_message(name, model, refs[(model, "validation")])
+    messages["webhook_reference"] = {
+        "name": "webhook_reference", "title": "webhook_reference", "contentType": "application/json",
+        "summary": (WebhookReference.__doc__ or "").strip(), "payload": refs[(WebhookReference, "validation")]}
     return {
         "asyncapi": "2.6.0",
         "id": "urn:ledgersync",
@@ -67,7 +76,13 @@ def build_asyncapi() -> dict[str, Any]:
                 "servers": ["webhook-receiver"],
                 "bindings": {"http": {"type": "request", "method": "POST"}},
                 "publish": {"operationId": "receiveCodatWebhook", "message": {"oneOf": [
-                    {"$ref": f"#/components/messages/{n}"} for n in WEBHOOK_MESSAGES]}}}},
+                    {"$ref": f"#/components/messages/{n}"} for n in WEBHOOK_MESSAGES]}}},
+            "ledgersync.commands": _queue_channel(
+                "ledgersync.commands", [f"command.{name}" for name in sorted(COMMANDS)],
+                "Internal commands, sent through the outbox; one handler each (push-worker)."),
+            "ledgersync.webhooks": _queue_channel(
+                "ledgersync.webhooks", ["webhook_reference"],
+                "Stored provider webhooks to apply (webhook-receiver → its processor).")},
         "components": {"schemas": schemas, "messages": messages},
     }
 
@@ -83,6 +98,25 @@ def _event_message(event_type: str, ref: dict[str, Any]) -> dict[str, Any]:
             "contentType": "application/cloudevents+json",
             "bindings": {"amqp": {"messageType": event_type, "bindingVersion": "0.2.0"}},
             "payload": ref}
+
+
+def _command_message(name: str, model: type[BaseModel], ref: dict[str, Any]) -> dict[str, Any]:
+    return {"name": f"command.{name}", "title": name, "contentType": "application/json",
+            "summary": (model.__doc__ or "").strip(),
+            "payload": {"type": "object", "required": ["id", "command", "args"],
+                        "additionalProperties": False, "properties": {
+                            "id": {"type": "string", "description": "Message id (idempotency)."},
+                            "command": {"const": name}, "args": ref}}}
+
+
+def _queue_channel(queue: str, messages: list[str], description: str) -> dict[str, Any]:
+    return {
+        "description": description, "servers": ["rabbitmq"],
+        "bindings": {"amqp": {"is": "queue", "bindingVersion": "0.2.0", "queue": {
+            "name": queue, "durable": True, "exclusive": False, "autoDelete": False, "vhost": "/"}}},
+        "publish": {"operationId": "consume" + "".join(w.capitalize() for w in queue.split(".")),
+                    "message": {"oneOf": [{"$ref": f"#/components/messages/{m}"} for m in messages]}},
+    }
 
 
 def _exchange_channel(exchange: str, operation: str, types: list[str], description: str):

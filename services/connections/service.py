@@ -7,6 +7,7 @@ import asyncpg
 import structlog
 
 from services.connections import repo
+from contracts.commands import SyncConnection
 from services.core.commands import send_command
 from services.core.errors import Conflict, NotFound
 from services.providers.base import ProviderAdapter
@@ -96,8 +97,7 @@ async def start_sync(conn, row, trigger: str, *, refresh: bool = True) -> tuple[
         return await conn.fetchrow("SELECT * FROM sync_runs WHERE connection_id = $1 "
                                    "AND status = 'running'", row["id"]), False
     if refresh:  # ask the provider for fresh data; its read.completed webhook starts the pull
-        await send_command(conn, "sync_connection", {"connection_id": str(row["id"]),
-                                                     "sync_run_id": str(run["id"])})
+        await send_command(conn, SyncConnection(connection_id=row["id"], sync_run_id=run["id"]))
     log.info("sync.requested", connection_id=str(row["id"]), sync_run_id=str(run["id"]),
              trigger=trigger)
     return run, True

@@ -6,6 +6,7 @@ import uuid
 import asyncpg
 import structlog
 
+from contracts.commands import SyncConnection
 from services.core.errors import ProviderRejected
 from services.providers.base import ProviderAdapter
 
@@ -20,9 +21,9 @@ async def finish_run(conn, run_id: uuid.UUID, status: str, *, error: str | None 
     log.info("sync.finished", sync_run_id=str(run_id), status=status, error=error)
 
 
-async def start_refresh(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict) -> None:
+async def start_refresh(pool: asyncpg.Pool, adapter: ProviderAdapter, command: SyncConnection) -> None:
     """Command ``sync_connection``: a data refresh of every dataset of the connection's company."""
-    run_id, connection_id = uuid.UUID(args["sync_run_id"]), uuid.UUID(args["connection_id"])
+    run_id, connection_id = command.sync_run_id, command.connection_id
     row = await pool.fetchrow("SELECT c.*, r.status AS run_status FROM sync_runs r "
                               "JOIN accounting_connections c ON c.id = r.connection_id WHERE r.id = $1",
                               run_id)

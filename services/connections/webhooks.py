@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import structlog
 
 from services.connections import repo, service
+from contracts.commands import PullConnection
 from services.core.commands import send_command
 from services.providers.base import ConnectionNotice, ReadNotice
 
@@ -59,7 +60,6 @@ async def on_read_notice(conn, provider: str, notice: ReadNotice) -> str:
         "WHERE c.provider = $1 AND c.provider_company_id = $2 AND c.status = 'connected'",
         provider, notice.company_id)
     for row in rows:
-        await send_command(conn, "pull_connection", {
-            "connection_id": str(row["id"]), "sync_run_id": str(row["run_id"]) if row["run_id"] else "",
-            "data_types": notice.data_types, "failed": notice.failures})
+        await send_command(conn, PullConnection(connection_id=row["id"], sync_run_id=row["run_id"],
+                                                data_types=notice.data_types, failed=notice.failures))
     return "pull_queued" if rows else "no_connected_connection"

@@ -10,6 +10,7 @@ import structlog
 
 from services.connections import repo as connections
 from services.connections.service import start_sync
+from contracts.commands import PullConnection
 from services.connections.sync import finish_run
 from services.core.errors import ProviderRejected, ProviderUnavailable
 from services.core.retry import backoff_s
@@ -54,13 +55,12 @@ async def _provider_run(pool: asyncpg.Pool, connection) -> uuid.UUID:
     return run["id"]
 
 
-async def pull_connection(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict, *,
+async def pull_connection(pool: asyncpg.Pool, adapter: ProviderAdapter, command: PullConnection, *,
                           after_first_pull: AfterFirstPull | None = None) -> None:
-    connection_id = uuid.UUID(args["connection_id"])
-    connection = await connections.get(pool, connection_id)
+    connection = await connections.get(pool, command.connection_id)
     if connection is None:
         return
-    run_id = uuid.UUID(args["sync_run_id"]) if args.get("sync_run_id") else None
+    run_id = command.sync_run_id
     if connection["status"] != "connected":
         if run_id:
             async with pool.acquire() as conn:
@@ -69,12 +69,12 @@ async def pull_connection(pool: asyncpg.Pool, adapter: ProviderAdapter, args: di
         log.info("pull.skipped", status=connection["status"])
         return
     run_id = run_id or await _provider_run(pool, connection)
-    failed = args.get("failed") or {}
-    if failed and not args.get("data_types"):  # e.g. access revoked: record why, do not loop
+    failed = command.failed
+    if failed and not command.data_types:  # e.g. access revoked: record why, do not loop
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(failed.items()))
         await _fail(pool, connection, run_id, f"the accounting system could not be read ({reasons})", {})
         return
-    wanted = [t for t in (args.get("data_types") or store.PULLED_TYPES) if t in store.PULLED_TYPES]
+    wanted = [t for t in (command.data_types or store.PULLED_TYPES) if t in store.PULLED_TYPES]
     pulled: dict[str, int] = {}
     try:
         for data_type in wanted:

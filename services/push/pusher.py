@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import asyncpg
 import structlog
 
+from contracts.commands import PushRecord
 from services.core.errors import Deferred, ProviderRateLimited, ProviderRejected
 from services.providers.base import ProviderAdapter
 from services.push import inputs, records, settle
@@ -97,8 +98,8 @@ async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid
         return attempt, connection, body, record["platform_object_id"]
 
 
-async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict) -> None:
-    record_id, generation = uuid.UUID(args["record_id"]), int(args["generation"])
+async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: PushRecord) -> None:
+    record_id, generation = command.record_id, command.generation
     prepared = await _prepare(pool, adapter, record_id, generation)
     if prepared is None:
         return

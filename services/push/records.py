@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from contracts.commands import PushRecord
 from services.core.commands import send_command
 from services.core.errors import Conflict, NotFound
 from services.records import repo
@@ -21,8 +22,7 @@ def key(record_id, generation: int) -> uuid.UUID:
 
 
 async def request_push(conn, record) -> None:
-    await send_command(conn, "push_record", {"record_id": str(record["id"]),
-                                             "generation": record["push_generation"]},
+    await send_command(conn, PushRecord(record_id=record["id"], generation=record["push_generation"]),
                        key=f"push:{record['id']}:{record['push_generation']}:{uuid.uuid4().hex[:8]}")
 
 

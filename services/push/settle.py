@@ -1,12 +1,12 @@
 """Settling pushes: the provider's answer, its webhooks, and look-ups of unanswered writes."""
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import asyncpg
 import structlog
 
+from contracts.commands import ReconcilePush, SettlePush
 from services.core.commands import send_command
 from services.core.errors import RetryableError
 from services.providers.base import ProviderAdapter, PushResult, WriteAttempt, WriteNotice
@@ -86,14 +86,14 @@ async def on_write_notice(conn, notice: WriteNotice) -> str:
     await conn.execute("INSERT INTO synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
                        record["id"], {"data_type": result.data_type, "status": result.status, "body": result.raw})
     if result.status in ("failed", "timed_out") and current["status"] not in ("success", "failed", "timed_out"):
-        await send_command(conn, "settle_push", {"attempt_id": str(current["id"])})  # fetch the details
+        await send_command(conn, SettlePush(attempt_id=current["id"]))  # fetch the details
         return "details_requested"
     return await apply(conn, current, record, result)
 
 
-async def settle_push(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict) -> None:
+async def settle_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: SettlePush) -> None:
     """Command: read the operation at the provider and settle the attempt with it."""
-    attempt_id = uuid.UUID(args["attempt_id"])
+    attempt_id = command.attempt_id
     row = await pool.fetchrow("SELECT a.*, c.provider_company_id FROM push_attempts a JOIN synced_records r "
                                   "ON r.id = a.record_id JOIN accounting_connections c ON c.id = r.connection_id "
                                   "WHERE a.id = $1", attempt_id)
@@ -116,12 +116,12 @@ async def settle_push(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict) 
 
 
 async def request_reconcile(conn, attempt) -> None:
-    await send_command(conn, "reconcile_push", {"attempt_id": str(attempt["id"])})
+    await send_command(conn, ReconcilePush(attempt_id=attempt["id"]))
 
 
-async def reconcile_push(pool: asyncpg.Pool, adapter: ProviderAdapter, args: dict) -> None:
+async def reconcile_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: ReconcilePush) -> None:
     """Command: a write with an unknown outcome. Look the document up before writing again."""
-    attempt_id = uuid.UUID(args["attempt_id"])
+    attempt_id = command.attempt_id
     async with pool.acquire() as conn:
         attempt = await conn.fetchrow("SELECT * FROM push_attempts WHERE id = $1", attempt_id)
         record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1", attempt["record_id"])

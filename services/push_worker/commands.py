@@ -1,30 +1,31 @@
-"""Internal commands consumed from ledgersync.commands: one handler per command name."""
+"""Internal commands consumed from ledgersync.commands: one handler per command."""
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
+from uuid import UUID
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
+from contracts.commands import Command, parse_command
+from contracts.errors import ContractViolation
 from services.core.errors import PermanentError
 
 log = structlog.get_logger(__name__)
-CommandHandler = Callable[[dict], Awaitable[None]]
+CommandHandler = Callable[[Command], Awaitable[None]]
 
 
 def make_command_consumer(handlers: dict[str, CommandHandler]):
     async def consume(message: AbstractIncomingMessage) -> None:
         try:
-            body = json.loads(message.body)
-            name, args = body["command"], body["args"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise PermanentError(f"malformed command: {exc}") from exc
-        handler = handlers.get(name)
+            command = parse_command(message.body)
+        except ContractViolation as exc:
+            raise PermanentError(exc.reason) from exc
+        handler = handlers.get(command.name)
         if handler is None:
-            raise PermanentError(f"unknown command {name!r}")
-        with structlog.contextvars.bound_contextvars(command=name, **{k: v for k, v in args.items()
-                                                                     if isinstance(v, str)}):
-            await handler(args)
+            raise PermanentError(f"no handler for command {command.name!r}")
+        ids = {k: str(v) for k, v in command if isinstance(v, (str, UUID))}
+        with structlog.contextvars.bound_contextvars(command=command.name, **ids):
+            await handler(command)
 
     return consume

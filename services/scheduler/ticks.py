@@ -9,6 +9,7 @@ import structlog
 
 from services.connections import service
 from services.connections.sync import finish_run
+from contracts.commands import SettlePush
 from services.core.commands import send_command
 
 log = structlog.get_logger(__name__)
@@ -59,7 +60,7 @@ async def recheck_pushes(pool: asyncpg.Pool, after: timedelta) -> int:
             "WHERE status IN ('sending', 'pending') AND checked_at < now() - $1::interval "
             "ORDER BY checked_at LIMIT 200 FOR UPDATE SKIP LOCKED) RETURNING id", after)
         for row in rows:
-            await send_command(conn, "settle_push", {"attempt_id": str(row["id"])})
+            await send_command(conn, SettlePush(attempt_id=row["id"]))
     if rows:
         log.info("scheduler.pushes_rechecked", count=len(rows))
     return len(rows)

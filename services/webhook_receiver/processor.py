@@ -1,12 +1,12 @@
 """Behind queue ledgersync.webhooks: apply each stored delivery once, in one transaction."""
 from __future__ import annotations
 
-import json
-
 import asyncpg
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
+from contracts.commands import WebhookReference, parse_message
+from contracts.errors import ContractViolation
 from services.connections import webhooks as connection_webhooks
 from services.core.errors import PermanentError
 from services.providers.base import ConnectionNotice, ProviderAdapter, ReadNotice, WebhookNotice, WriteNotice
@@ -29,10 +29,10 @@ async def _apply(conn, provider: str, notice: WebhookNotice) -> str:
 def make_webhook_consumer(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str):
     async def consume(message: AbstractIncomingMessage) -> None:
         try:
-            ref = json.loads(message.body)
-            provider, webhook_id = ref["provider"], ref["webhook_id"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise PermanentError(f"malformed webhook reference: {exc}") from exc
+            ref = parse_message(WebhookReference, message.body, "webhook reference")
+        except ContractViolation as exc:
+            raise PermanentError(exc.reason) from exc
+        provider, webhook_id = ref.provider, ref.webhook_id
         with structlog.contextvars.bound_contextvars(webhook_id=webhook_id, provider=provider):
             async with pool.acquire() as conn, conn.transaction():
                 delivery = await conn.fetchrow(

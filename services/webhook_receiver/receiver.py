@@ -7,6 +7,7 @@ import structlog
 from aiohttp import web
 
 from services.core import metrics
+from contracts.commands import WebhookReference
 from services.app_keys import DEPS
 from services.core.errors import WebhookMalformed, WebhookVerificationFailed
 from services.core.outbox import enqueue
@@ -51,7 +52,7 @@ async def receive(request: web.Request) -> web.Response:
                 provider, webhook_id, event.event_type, json.loads(raw),
                 None if kind == "handled" else "ignored")
             if stored and kind == "handled":
-                await enqueue(conn, "", WEBHOOKS.name, {"provider": provider, "webhook_id": webhook_id},
+                await enqueue(conn, "", WEBHOOKS.name, WebhookReference(provider=provider, webhook_id=webhook_id).model_dump(),
                               message_id=f"{provider}:{webhook_id}")
         outcome = "duplicate" if not stored else ("accepted" if kind == "handled" else "ignored")
         metrics.WEBHOOKS.labels(provider, outcome).inc()
