@@ -103,6 +103,8 @@ def _parameters(r: Route, refs, schemas) -> list[dict[str, Any]]:
 
 def _success(r: Route, refs) -> dict[str, Any]:
     response: dict[str, Any] = {"description": r.summary}
+    if r.status == 204:
+        return response
     if r.response is not None:
         response["content"] = {r.media_type: {"schema": _ref(r.response, refs)}}
     elif r.media_type.startswith("text/"):

@@ -5,9 +5,11 @@ import argparse
 import asyncio
 import json
 import sys
+import uuid
 
 from services.core.logging import configure_logging
 from services.core.settings import Settings
+from services.partner_webhooks.replay import since_time
 
 SERVICES = ("api", "webhook-receiver", "push-worker", "scheduler")
 
@@ -39,9 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("list", "replay"):
         cmd = dlq.add_parser(action)
         cmd.add_argument("--queue", default="ledgersync.push-worker",
-                         choices=["ledgersync.push-worker", "ledgersync.webhooks", "ledgersync.commands"])
+                         choices=["ledgersync.push-worker", "ledgersync.webhooks", "ledgersync.commands",
+                                  "ledgersync.partner-webhooks"])
         cmd.add_argument("--limit", type=int, default=50 if action == "list" else 1000)
     dlq.choices["replay"].add_argument("--key", help="replay only this dead letter (its `key` from dlq list)")
+    hooks = sub.add_parser("webhooks", help="partner webhooks").add_subparsers(dest="action", required=True)
+    replay = hooks.add_parser("replay", help="send failed deliveries again (prints one JSON line each)")
+    replay.add_argument("--subscription", type=uuid.UUID, help="only this webhook subscription id")
+    replay.add_argument("--since", type=since_time, help="only events since this ISO date-time (UTC if no offset)")
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
     pipeline = bench.add_parser("pipeline", help="invoice events from publish to done")
     baseline = bench.add_parser("baseline", help="the same round trip with only aio-pika, asyncpg and aiohttp")
@@ -112,6 +119,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                        else dlq.replay_dead(settings, args.queue, args.limit, key=args.key))
         for item in found:
             print(json.dumps(item))
+    elif args.command == "webhooks":
+        from services.partner_webhooks.replay import replay_failed
+        for item in await replay_failed(settings, args.subscription, args.since):
+            print(json.dumps(item))
     elif args.command == "bench":
         if args.bench == "baseline":
             from services.bench.baseline import run_baseline as run_bench
@@ -133,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
     # one-shot commands print results on stdout; their logs go to stderr, quietly
-    quiet = args.command in ("partner", "operator", "bench", "migrate", "publish", "dlq")
+    quiet = args.command in ("partner", "operator", "bench", "migrate", "publish", "dlq", "webhooks")
     configure_logging(settings.log_format, "WARNING" if quiet else settings.log_level)
     try:
         return asyncio.run(_run(args, settings))

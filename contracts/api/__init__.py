@@ -20,6 +20,17 @@ from contracts.api.documents import (AccountingCustomerRefObject, AccountingLine
                                      AccountingReceivable, AccountingReceivableList,
                                      AccountingRefObject, AccountingVendorRefObject,
                                      OffsetListQuery)
+from contracts.api.partner_webhooks import (EventListQuery, EventPaginationResource,
+                                            EventResource, WebhookDeliveryAttempt,
+                                            WebhookDeliveryListQuery,
+                                            WebhookDeliveryPaginationResource,
+                                            WebhookDeliveryResource, WebhookEvent,
+                                            WebhookSubscriptionCreate,
+                                            WebhookSubscriptionListQuery,
+                                            WebhookSubscriptionPaginationResource,
+                                            WebhookSubscriptionResource,
+                                            WebhookSubscriptionResourceWithSecret,
+                                            WebhookSubscriptionUpdate)
 from contracts.api.routes import API_PREFIX, ROUTES, Route, route
 from contracts.api.settings import (AccountingSettings, AccountingSettingsPayload,
                                     DefaultAccountingTaxIDs, DefaultLedgerAccountIDs,
@@ -28,5 +39,6 @@ from contracts.api.synced_records import (SyncedRecordListQuery, SyncErrorItem, 
                                           SyncRecordResource, SyncRecordResourceList)
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {
-    "ConnectionError", "accounts", "auth", "common", "connections", "documents", "routes",
+    "ConnectionError", "accounts", "auth", "common", "connections", "documents",
+    "partner_webhooks", "routes",
     "settings", "synced_records"}]

@@ -12,6 +12,7 @@ from contracts.api import accounts as acc
 from contracts.api import auth, settings
 from contracts.api import connections as conn
 from contracts.api import documents as docs
+from contracts.api import partner_webhooks as wh
 from contracts.api import synced_records as sr
 from contracts.api.common import HealthResponse, MessageResponse
 
@@ -24,6 +25,8 @@ PATH_PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
     "ledger_account_id": {"type": "string"},
     "invoice_id": {"type": "string"},
     "payable_id": {"type": "string"},
+    "webhook_subscription_id": {"type": "string", "format": "uuid"},
+    "event_id": {"type": "string", "format": "uuid"},
 }
 
 
@@ -67,6 +70,10 @@ def _ops(path: str, operation_id: str, summary: str, response, **kw) -> Route:
 _AUTH = dict(errors=(401, 422, 429), entity_scoped=False, authenticated=False)
 _CONN = "/accounting_connections"
 _SR = "/accounting_synced_records"
+_WS = "/webhook_subscriptions"
+_WS1 = _WS + "/{webhook_subscription_id}"
+_PARTNER = dict(entity_scoped=False)  # partner-scoped: an entity header is accepted and ignored
+_WST = "Webhook subscriptions"
 
 ROUTES: tuple[Route, ...] = (
     _v1("POST", "/auth/token", "post_auth_token", "Create an access token", "Access tokens",
@@ -124,6 +131,33 @@ ROUTES: tuple[Route, ...] = (
         "Change an entity's accounting settings", "Entity settings",
         settings.EntitySettingsResponse, request=settings.AccountingSettingsPayload,
         entity_scoped=False),
+    _v1("GET", _WS, "get_webhook_subscriptions", "List webhook subscriptions", _WST,
+        wh.WebhookSubscriptionPaginationResource, query=wh.WebhookSubscriptionListQuery,
+        errors=(401, 422, 429), **_PARTNER),
+    _v1("POST", _WS, "post_webhook_subscriptions", "Subscribe to webhooks (the secret is returned "
+        "only here and by regenerate_secret)", _WST, wh.WebhookSubscriptionResourceWithSecret,
+        status=201, request=wh.WebhookSubscriptionCreate, errors=(401, 422, 429), **_PARTNER),
+    _v1("GET", _WS1, "get_webhook_subscriptions_id", "Get a webhook subscription", _WST,
+        wh.WebhookSubscriptionResource, **_PARTNER),
+    _v1("PATCH", _WS1, "patch_webhook_subscriptions_id", "Change a webhook subscription's URL, "
+        "object type or events", _WST, wh.WebhookSubscriptionResource,
+        request=wh.WebhookSubscriptionUpdate, request_required=False, **_PARTNER),
+    _v1("DELETE", _WS1, "delete_webhook_subscriptions_id", "Delete a webhook subscription", _WST,
+        None, status=204, **_PARTNER),
+    _v1("POST", _WS1 + "/disable", "post_webhook_subscriptions_id_disable",
+        "Disable a webhook subscription (events raised meanwhile are not delivered)", _WST,
+        wh.WebhookSubscriptionResource, **_PARTNER),
+    _v1("POST", _WS1 + "/enable", "post_webhook_subscriptions_id_enable",
+        "Enable a webhook subscription", _WST, wh.WebhookSubscriptionResource, **_PARTNER),
+    _v1("POST", _WS1 + "/regenerate_secret", "post_webhook_subscriptions_id_regenerate_secret",
+        "Replace the signing secret (the old one stops at once)", _WST,
+        wh.WebhookSubscriptionResourceWithSecret, **_PARTNER),
+    _v1("GET", "/webhook_deliveries", "get_webhook_deliveries", "List webhook deliveries and "
+        "their attempts", "Webhook deliveries", wh.WebhookDeliveryPaginationResource,
+        query=wh.WebhookDeliveryListQuery),
+    _v1("GET", "/events", "get_events", "List the entity's events (to fetch missed webhooks)",
+        "Events", wh.EventPaginationResource, query=wh.EventListQuery),
+    _v1("GET", "/events/{event_id}", "get_events_id", "Get an event", "Events", wh.EventResource),
     _ops("/healthz", "get_healthz", "The process is alive", HealthResponse),
     _ops("/readyz", "get_readyz", "Database and broker are reachable (503 if not)",
          HealthResponse),

@@ -10,6 +10,8 @@ from services.api.errors import errors_middleware
 from services.app_keys import DEPS, AppDeps
 from services.console.app import create_console
 from services.core.http import ReadyCheck, base_app
+from services.partner_webhooks import api as webhook_subscriptions
+from services.partner_webhooks import api_log as webhook_log
 
 
 async def openapi(_request: web.Request) -> web.Response:
@@ -21,7 +23,8 @@ def create_app(deps: AppDeps, ready: ReadyCheck) -> web.Application:
                    middlewares=(errors_middleware, auth_middleware))
     app[DEPS] = deps
     app.router.add_get("/openapi.json", openapi)
-    for module in (auth_views, connections, entities, pulled, records):
+    for module in (auth_views, connections, entities, pulled, records, webhook_subscriptions,
+                   webhook_log):
         app.router.add_routes(module.routes())
     app.add_subapp("/console", create_console(deps))
     return app

@@ -72,8 +72,13 @@ async def update(conn, row: asyncpg.Record, **fields) -> asyncpg.Record:
     new = await conn.fetchrow(f"UPDATE accounting_connections SET {sets} WHERE id = $1 RETURNING *",
                               row["id"], *fields.values())
     if new["status"] != row["status"]:
-        metrics.CONNECTION_STATUS.labels(new["status"]).inc()
-        data = {**to_api(new), "previous_status": row["status"]}
-        event = make_event("accounting_connection.status_changed", data, entity_id=str(new["entity_id"]))
-        await enqueue(conn, OWN_EXCHANGE, event["type"], event, message_id=event["id"])
+        await announce(conn, new, row["status"])
     return new
+
+
+async def announce(conn, new: asyncpg.Record, previous: str | None) -> None:
+    """Publish accounting_connection.status_changed (outbox; null ``previous`` for a new one)."""
+    metrics.CONNECTION_STATUS.labels(new["status"]).inc()
+    data = {**to_api(new), "previous_status": previous}
+    event = make_event("accounting_connection.status_changed", data, entity_id=str(new["entity_id"]))
+    await enqueue(conn, OWN_EXCHANGE, event["type"], event, message_id=event["id"])

@@ -55,10 +55,12 @@ async def create(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str, en
     except Exception:
         await pool.execute("DELETE FROM accounting_connections WHERE id = $1", connection_id)
         raise
-    row = await pool.fetchrow(
-        "UPDATE accounting_connections SET provider_company_id = $2, provider_connection_id = $3, "
-        "connection_url = $4, updated_at = now() WHERE id = $1 RETURNING *",
-        connection_id, company_id, provider_connection_id, url)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            "UPDATE accounting_connections SET provider_company_id = $2, provider_connection_id = $3, "
+            "connection_url = $4, updated_at = now() WHERE id = $1 RETURNING *",
+            connection_id, company_id, provider_connection_id, url)
+        await repo.announce(conn, row, None)  # pending_auth, now with its consent link
     log.info("connection.created", connection_id=str(connection_id), company_id=company_id,
              platform=platform)
     return row

@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console", "auto"] = "auto"
     log_level: str = "INFO"
 
+    # Partner webhooks out (services/partner_webhooks). allow_private unset: allowed only with
+    # the development secrets (`ledgersync run`, tests), so production refuses private targets.
+    partner_webhook_timeout_s: float = Field(default=10.0, gt=0)
+    partner_webhook_retry_base_s: float = Field(default=10.0, gt=0)
+    partner_webhook_retry_cap_s: float = Field(default=3600.0, gt=0)
+    partner_webhook_retry_for: Duration = timedelta(hours=24)
+    partner_webhook_concurrency: int = Field(default=32, ge=1)
+    partner_webhook_per_subscription: int = Field(default=4, ge=1)
+    partner_webhook_allow_private: bool | None = None
+
     db_pool_min: int = 1
     db_pool_max: int = 10
     prefetch: int = 32
@@ -90,6 +100,11 @@ class Settings(BaseSettings):
     @cached_property
     def webhook_target_url(self) -> str:
         return self.sandbox_webhook_url or f"http://127.0.0.1:{self.webhook_port}/webhooks/codat"
+
+    @property
+    def partner_webhooks_allow_private(self) -> bool:
+        allowed = self.partner_webhook_allow_private
+        return self.uses_dev_secrets() if allowed is None else allowed
 
     def uses_dev_secrets(self) -> bool:
         return self.jwt_secret == DEV_JWT_SECRET or self.provider_webhook_secret == DEV_WEBHOOK_SECRET

@@ -54,4 +54,7 @@ PUSH_WORKER = QueueSpec("ledgersync.push-worker",
                         tuple((DOMAIN_EXCHANGE, f"{family}.*") for family in DOMAIN_FAMILIES))
 WEBHOOKS = QueueSpec("ledgersync.webhooks")   # stored provider webhooks, by the receiver
 COMMANDS = QueueSpec("ledgersync.commands")   # internal commands: sync a connection, push a record
-QUEUES = (PUSH_WORKER, WEBHOOKS, COMMANDS)
+PARTNER_WEBHOOKS = QueueSpec("ledgersync.partner-webhooks",  # own events → partner webhooks
+                             tuple((OWN_EXCHANGE, key) for key in (
+                                 "accounting_connection.status_changed", "synced_record.status_changed")))
+QUEUES = (PUSH_WORKER, WEBHOOKS, COMMANDS, PARTNER_WEBHOOKS)

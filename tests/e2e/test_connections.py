@@ -124,12 +124,13 @@ def test_status_changes_are_announced_on_ledgersync_events(system, access_token,
     sdk.accounting.connections.disconnect_by_id(created.id)
     events = []
     client.wait_for(lambda: events.extend(json.loads(b) for b, _ in drain(system.settings.amqp_url, queue))
-                    or len([e for e in events if e["data"]["id"] == created.id]) >= 2, what="two announcements")
+                    or len([e for e in events if e["data"]["id"] == created.id]) >= 3, what="three announcements")
     mine = [e for e in events if e["data"]["id"] == created.id]
     assert [(e["data"]["previous_status"], e["data"]["status"]) for e in mine] == [
-        ("pending_auth", "connected"), ("connected", "disconnected")]
+        (None, "pending_auth"), ("pending_auth", "connected"), ("connected", "disconnected")]
+    assert mine[0]["data"]["connection_url"] == created.connection_url
     assert all(e["source"] == "ledgersync" and e["specversion"] == "1.0" for e in mine)
-    assert mine[0]["data"]["platform"] == "xero"
+    assert mine[1]["data"]["platform"] == "xero"
 
 
 def test_sync_and_data_pulls_do_not_start_a_running_sync_twice(system, access_token, new_entity):
