@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from contracts.api.common import Order
 from contracts.types import Contract, LenientUtcDatetime, UtcDatetime
@@ -33,29 +33,30 @@ def check_event_types(object_type: str, event_types: list[str] | None) -> list[s
     return list(dict.fromkeys(event_types or []))
 
 
-Url = Field(min_length=1, max_length=2083, description="Where the webhooks are POSTed; HTTPS, "
-            "a direct URL (redirects are not followed). Private, loopback and link-local targets "
-            "are refused unless the deployment allows them (development only).")
+_URL = dict(min_length=1, max_length=2083, description="Where the webhooks are POSTed; HTTPS, a "
+            "direct URL (redirects are not followed). Private, loopback and link-local targets are "
+            "refused unless the deployment allows them (development only).")
 
 
 class WebhookSubscriptionCreate(Contract):
     """`POST /v1/webhook_subscriptions`. `event_types` omitted or `[]` means all events."""
 
     object_type: WebhookObjectType
-    url: str = Url
-    event_types: list[str] | None = None
+    url: str = Field(**_URL)
+    event_types: list[str] | None = Field(None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _known_events(self) -> "WebhookSubscriptionCreate":
-        self.event_types = check_event_types(self.object_type, self.event_types)
-        return self
+    @field_validator("event_types")
+    @classmethod
+    def _known_events(cls, value: list[str] | None, info: ValidationInfo) -> list[str]:
+        object_type = info.data.get("object_type")  # absent when it was invalid itself
+        return check_event_types(object_type, value) if object_type else list(value or [])
 
 
 class WebhookSubscriptionUpdate(Contract):
     """`PATCH /v1/webhook_subscriptions/{id}`: only the fields given (and not null) change."""
 
     object_type: WebhookObjectType | None = None
-    url: str | None = Url
+    url: str | None = Field(None, **_URL)
     event_types: list[str] | None = None
 
 

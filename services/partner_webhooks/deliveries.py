@@ -98,3 +98,8 @@ async def replay(pool: asyncpg.Pool, retry_for: timedelta, subscription_id: uuid
             retry_for, subscription_id, since)
         await conn.execute(f"NOTIFY {CHANNEL}")
     return list(rows)
+
+
+async def purge(pool: asyncpg.Pool, keep: timedelta = timedelta(days=90)) -> None:
+    """Events and their deliveries are kept three months, as Monite guarantees."""
+    await pool.execute("DELETE FROM partner_events WHERE received_at < now() - $1::interval", keep)

@@ -42,9 +42,9 @@ async def change(conn, partner_id: uuid.UUID, subscription_id: uuid.UUID, **fiel
         "WHERE id = $1 AND partner_id = $2 RETURNING *", subscription_id, partner_id, *fields.values())
 
 
-async def delete(conn, partner_id: uuid.UUID, subscription_id: uuid.UUID) -> bool:
+async def delete(pool: asyncpg.Pool, partner_id: uuid.UUID, subscription_id: uuid.UUID) -> bool:
     """Remove it; its deliveries still pending end as failed (the log keeps them)."""
-    async with conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         gone = await conn.fetchval("DELETE FROM partner_webhook_subscriptions WHERE id = $1 "
                                    "AND partner_id = $2 RETURNING id", subscription_id, partner_id)
         if gone:

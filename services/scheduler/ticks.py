@@ -11,6 +11,7 @@ from services.connections import service
 from services.connections.sync import finish_run
 from contracts.commands import SettlePush
 from services.core.commands import send_command
+from services.partner_webhooks import deliveries as partner_webhooks
 
 log = structlog.get_logger(__name__)
 SYNC_RUN_TIMEOUT = timedelta(minutes=30)
@@ -50,6 +51,7 @@ async def purge(pool: asyncpg.Pool) -> None:
     await pool.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
     await pool.execute("DELETE FROM operator_sessions WHERE expires_at < now()")
     await pool.execute("DELETE FROM operator_login_attempts WHERE attempted_at < now() - interval '1 day'")
+    await partner_webhooks.purge(pool)
 
 
 async def recheck_pushes(pool: asyncpg.Pool, after: timedelta) -> int:

@@ -52,6 +52,19 @@ PAYABLE = api.AccountingPayable(
     subtotal=150.0, tax_amount=28.5, total_amount=178.5,
     purchase_order_refs=[api.AccountingPurchaseOrderRef(id="po-1", name="PO-1")],
     vendor_ref=api.AccountingVendorRefObject(id="su-1", name="Paper Inc"))
+SUBSCRIPTION = api.WebhookSubscriptionResource(
+    id=uuid.uuid4(), event_types=["connected"], object_type="accounting_connection", status="enabled",
+    url="https://hooks.example.com/monite", created_at=NOW, updated_at=NOW)
+WITH_SECRET = api.WebhookSubscriptionResourceWithSecret(**SUBSCRIPTION.model_dump(), secret="whsec_x")
+EVENT = api.EventResource(id=uuid.uuid4(), created_at=NOW, action="accounting_connection.connected",
+                          description="Accounting connection c is now connected", entity_id=ENTITY,
+                          object={"id": "c"}, object_type="accounting_connection")
+DELIVERY = api.WebhookDeliveryResource(
+    id=uuid.uuid4(), event_id=EVENT.id, requests_made_count=2, response="ok", response_status_code=200,
+    url=SUBSCRIPTION.url, was_successful=True, status="delivered", webhook_subscription_id=SUBSCRIPTION.id,
+    object_type="accounting_connection", event_action=EVENT.action, created_at=NOW, updated_at=NOW,
+    attempts=[api.WebhookDeliveryAttempt(attempt=1, started_at=NOW, duration_ms=12, url=SUBSCRIPTION.url,
+                                         status_code=503, error="busy")])
 SETTINGS = api.EntitySettingsResponse(accounting=api.AccountingSettings(
     ledger_account_ids=api.DefaultLedgerAccountIDs(payments="la-9", products="la-1"),
     tax_ids=api.DefaultAccountingTaxIDs(deductions="tr-1")))
@@ -72,6 +85,13 @@ EXAMPLES: dict[type[BaseModel], BaseModel] = {
     api.AccountingPayable: PAYABLE,
     api.AccountingPayableList: api.AccountingPayableList(data=[PAYABLE]),
     api.EntitySettingsResponse: SETTINGS,
+    api.WebhookSubscriptionResource: SUBSCRIPTION,
+    api.WebhookSubscriptionResourceWithSecret: WITH_SECRET,
+    api.WebhookSubscriptionPaginationResource: api.WebhookSubscriptionPaginationResource(
+        data=[SUBSCRIPTION], next_pagination_token="n"),
+    api.EventResource: EVENT,
+    api.EventPaginationResource: api.EventPaginationResource(data=[EVENT]),
+    api.WebhookDeliveryPaginationResource: api.WebhookDeliveryPaginationResource(data=[DELIVERY]),
 }
 PAIRS = [  # ours → the SDK's type
     (api.AccessTokenResponse, sdk.AccessTokenResponse), (api.MessageResponse, sdk.MessageResponse),
@@ -98,6 +118,15 @@ PAIRS = [  # ours → the SDK's type
     (api.ErrorBody, sdk.ErrorSchemaResponse), (api.ValidationErrorBody, sdk.HttpValidationError),
     (api.ValidationErrorItem, sdk.ValidationError),
 ]
+SUPERSETS = [  # ours carry more than the SDK's type (it allows extra fields)
+    (api.WebhookSubscriptionResource, sdk.WebhookSubscriptionResource),
+    (api.WebhookSubscriptionResourceWithSecret, sdk.WebhookSubscriptionResourceWithSecret),
+    (api.WebhookSubscriptionPaginationResource, sdk.WebhookSubscriptionPaginationResource),
+    (api.EventResource, sdk.EventResource), (api.EventPaginationResource, sdk.EventPaginationResource),
+    (api.WebhookEvent, sdk.EventResourceForWebhookClient),
+    (api.WebhookDeliveryResource, sdk.WebhookDeliveryResource),
+    (api.WebhookDeliveryPaginationResource, sdk.WebhookDeliveryPaginationResource),
+]
 
 
 def _required(model) -> set[str]:
@@ -116,6 +145,12 @@ def test_same_fields_as_the_sdk_and_every_required_one(ours, theirs):
     assert _required(theirs) <= _always_sent(ours)
 
 
+@pytest.mark.parametrize("ours, theirs", SUPERSETS, ids=lambda m: m.__name__)
+def test_every_sdk_field_and_every_required_one(ours, theirs):
+    assert set(theirs.model_fields) <= set(ours.model_fields)
+    assert _required(theirs) <= _always_sent(ours)
+
+
 def test_settings_response_carries_the_sdk_accounting_field():
     assert set(api.EntitySettingsResponse.model_fields) <= set(sdk.SettingsResponse.model_fields)
 
@@ -123,7 +158,7 @@ def test_settings_response_carries_the_sdk_accounting_field():
 @pytest.mark.parametrize("model", list(EXAMPLES), ids=lambda m: m.__name__)
 def test_the_sdk_parses_our_json(model):
     body = json.loads(json.dumps(EXAMPLES[model].model_dump(mode="json")))
-    theirs = {ours: sdk_type for ours, sdk_type in PAIRS}.get(model, sdk.SettingsResponse)
+    theirs = {ours: sdk_type for ours, sdk_type in PAIRS + SUPERSETS}.get(model, sdk.SettingsResponse)
     parsed = parse_obj_as(theirs, body)
     assert theirs.model_validate(body) == parsed
     dumped = parsed.model_dump(mode="json")
@@ -188,6 +223,8 @@ class FakeApi:
             body = route.request.model_validate_json(request.content)
             self.bodies.setdefault(route.operation_id, []).append(body)
         self.hits.append(route.operation_id)
+        if route.response is None:
+            return httpx.Response(route.status)
         body = EXAMPLES[route.response].model_dump(mode="json")
         return httpx.Response(route.status, json=body)
 
@@ -246,6 +283,26 @@ def test_the_sdk_drives_every_v1_route(client, fake):
         ledger_account_ids=sdk.DefaultLedgerAccountIDs(payments="la-9")))
     [patch] = fake.bodies["patch_entities_id_settings"]
     assert patch.accounting.ledger_account_ids.payments == "la-9"
+    hooks = client.webhook_subscriptions
+    assert hooks.get(order="desc", limit=5, sort="updated_at", object_type="accounting_connection",
+                     created_at_gte=NOW).next_pagination_token == "n"
+    assert hooks.create(object_type="accounting_connection", url="https://h.example/",
+                        event_types=["connected"]).secret == "whsec_x"
+    hooks.create(object_type="accounting_synced_record", url="https://h.example/")
+    sid = str(SUBSCRIPTION.id)
+    assert hooks.get_by_id(sid).status == "enabled"
+    hooks.update_by_id(sid, url="https://h2.example/")
+    hooks.delete_by_id(sid)
+    hooks.disable_by_id(sid)
+    hooks.enable_by_id(sid)
+    assert hooks.regenerate_secret_by_id(sid).secret == "whsec_x"
+    assert client.webhook_deliveries.get(event_id=str(EVENT.id), object_type="accounting_connection",
+                                         event_action="connected", created_at_lt=NOW,
+                                         sort="created_at").data[0].requests_made_count == 2
+    assert client.events.get(object_type="accounting_connection", limit=1).data[0].id == str(EVENT.id)
+    assert client.events.get_by_id(str(EVENT.id)).action == "accounting_connection.connected"
+    assert fake.bodies["patch_webhook_subscriptions_id"][0].model_dump(exclude_none=True) == {
+        "url": "https://h2.example/"}
     grants = [type(body.root) for body in fake.bodies["post_auth_token"]]
     assert grants == [api.ClientCredentialsGrant, api.EntityUserGrant]
     assert fake.bodies["post_auth_revoke"][0].token == "t0k"
