@@ -31,7 +31,7 @@ def url_problem(url: str, allow_private: bool) -> str | None:
         return "must be an absolute http(s) URL"
     if parts.scheme != "https" and not allow_private:
         return "must use HTTPS"
-    host = parts.hostname
+    host = parts.hostname.rstrip(".")
     if host == "localhost" or host.endswith(".localhost"):
         return None if allow_private else "must not point at this machine (localhost)"
     try:

@@ -3,6 +3,7 @@ unless allowed (checked on the addresses actually connected to, so DNS cannot sn
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import time
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.resolver import ThreadedResolver
 
-from services.partner_webhooks.policy import address_allowed, url_problem
+from services.partner_webhooks.policy import address_allowed, url_problem  # noqa: F401 - url_problem re-exported
 
 RESPONSE_CHARS = 1000
 
@@ -29,8 +30,8 @@ class GuardedResolver(ThreadedResolver):
         hosts = await super().resolve(host, port, family)
         refused = [h["host"] for h in hosts if not address_allowed(h["host"], self.allow_private)]
         if refused:
-            raise TargetRefused(f"{host} resolves to a private, loopback or link-local address "
-                                f"({', '.join(refused)}); refused")
+            raise TargetRefused(errno.EACCES, f"{host} resolves to a private, loopback or "
+                                              f"link-local address ({', '.join(refused)}); refused")
         return hosts
 
 

@@ -77,6 +77,7 @@ def test_a_day_of_retries_then_failed():
     ("https://[::1]/hook", False, "private"),
     ("https://[::ffff:192.168.0.1]/hook", False, "private"),
     ("https://localhost/hook", False, "localhost"),
+    ("https://localhost./hook", False, "localhost"),
     ("https://8.8.8.8/hook", False, None),
     ("ftp://hooks.example.com/", True, "absolute http(s)"),
     ("/relative", True, "absolute http(s)"),
