@@ -18,6 +18,9 @@ from services.partner_webhooks.deliveries import CHANNEL
 from services.partner_webhooks.catalog import SOURCES, PartnerEvent, partner_event
 
 log = structlog.get_logger(__name__)
+# A delivery is first due a moment after its event occurred, so an earlier event of the same
+# connection that the relay published a little later still goes first (order per connection).
+ORDER_HOLD = timedelta(seconds=1)
 
 
 def parse(raw: bytes, key: str | None) -> PartnerEvent:
@@ -56,10 +59,11 @@ async def fan_out(conn, event: PartnerEvent, give_up_after: timedelta) -> int | 
     targets = await subscriptions.matching(conn, partner_id, event.object_type, event.event)
     await conn.executemany(
         "INSERT INTO partner_webhook_deliveries (id, event_id, subscription_id, entity_id, object_type, "
-        "action, ordering_key, occurred_at, url, give_up_at) "
-        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, now() + $10::interval)",
+        "action, ordering_key, occurred_at, url, give_up_at, next_attempt_at) "
+        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, now() + $10::interval, GREATEST(now(), $8 + $11::interval))",
         [(uuid.uuid4(), uuid.UUID(event.id), s["id"], uuid.UUID(event.entity_id), event.object_type,
-          event.action, str(connection_id or event.object_id), event.created_at, s["url"], give_up_after)
+          event.action, str(connection_id or event.object_id), event.created_at, s["url"], give_up_after,
+          ORDER_HOLD)
          for s in targets])
     if targets:
         await conn.execute(f"NOTIFY {CHANNEL}")
