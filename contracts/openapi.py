@@ -5,6 +5,7 @@ from typing import Any, Iterable
 
 from contracts import __version__
 from contracts.api.common import ErrorBody, ValidationErrorBody
+from contracts.api.partner_webhooks import WebhookEvent
 from contracts.api.routes import PATH_PARAM_SCHEMAS, ROUTES, Route
 from contracts.jsonschema import components
 
@@ -41,6 +42,7 @@ def build_openapi(routes: Iterable[Route] = ROUTES) -> dict[str, Any]:
         "servers": [{"url": "http://127.0.0.1:8080", "description": "local `ledgersync api`"}],
         "security": [{"bearerAuth": []}],
         "paths": paths,
+        "webhooks": _webhooks(refs),
         "components": {
             "schemas": schemas,
             "parameters": _HEADERS,
@@ -52,7 +54,23 @@ def build_openapi(routes: Iterable[Route] = ROUTES) -> dict[str, Any]:
     }
 
 
+def _webhooks(refs) -> dict[str, Any]:
+    """What ledgersync POSTs to a webhook subscription's URL."""
+    return {"partnerEvent": {"post": {
+        "operationId": "partner_event", "summary": "An event, POSTed to each matching subscription",
+        "description": WebhookEvent.__doc__ + " Acknowledge with any 2xx; anything else is retried "
+                       "with backoff for 24 h. De-duplicate on `id`.",
+        "parameters": [{"name": "Monite-Signature", "in": "header", "required": True,
+                        "description": "`t=<unix s>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">`, "
+                                       "keyed with the subscription's whole secret (`whsec_` included).",
+                        "schema": {"type": "string", "examples": ["t=1700000000,v1=4b0128…"]}}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": refs[(WebhookEvent, "serialization")]}}},
+        "responses": {"2XX": {"description": "Received."}}}}}
+
+
 def _models(routes: tuple[Route, ...]):
+    yield WebhookEvent, "serialization"
     yield ErrorBody, "serialization"
     yield ValidationErrorBody, "serialization"
     for r in routes:
