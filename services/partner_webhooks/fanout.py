@@ -60,7 +60,8 @@ async def fan_out(conn, event: PartnerEvent, give_up_after: timedelta) -> int | 
     await conn.executemany(
         "INSERT INTO partner_webhook_deliveries (id, event_id, subscription_id, entity_id, object_type, "
         "action, ordering_key, occurred_at, url, give_up_at, next_attempt_at) "
-        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, now() + $10::interval, GREATEST(now(), $8 + $11::interval))",
+        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, now() + $10::interval, "
+        "GREATEST(now(), $8::timestamptz + $11::interval))",
         [(uuid.uuid4(), uuid.UUID(event.id), s["id"], uuid.UUID(event.entity_id), event.object_type,
           event.action, str(connection_id or event.object_id), event.created_at, s["url"], give_up_after,
           ORDER_HOLD)
