@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     op_create.add_argument("--name", required=True)
     op_create.add_argument("--role", choices=["viewer", "admin"], default="viewer")
     op_create.add_argument("--json", action="store_true", help="print one JSON object")
+    operator.add_parser("delete", help="remove an operator; their sessions end at once").add_argument(
+        "--name", required=True)
     publish = sub.add_parser("publish", help="publish a domain event on domain.events (as upstream would)")
     publish.add_argument("type", help="event type, e.g. entity.created")
     publish.add_argument("--entity-id", required=True)
@@ -77,21 +79,25 @@ async def _partner_create(settings: Settings, name: str, as_json: bool) -> None:
               f"client_secret: {creds.client_secret}\n(the secret is shown only once)")
 
 
-async def _operator_create(settings: Settings, name: str, role: str, as_json: bool) -> None:
-    from services.console.operators import create_operator
-    from services.core.errors import Conflict
+async def _operator(settings: Settings, args: argparse.Namespace) -> None:
+    from services.console.operators import create_operator, delete_operator
     from services.core.db import create_pool
+    from services.core.errors import LedgersyncError
     from services.core.migrate import migrate
 
     await migrate(settings.database_url)
     pool = await create_pool(settings.database_url)
     try:
-        made = await create_operator(pool, name, role)
-    except Conflict as exc:
+        if args.action == "delete":
+            await delete_operator(pool, args.name)
+            print(f"operator {args.name} deleted")
+            return
+        made = await create_operator(pool, args.name, args.role)
+    except LedgersyncError as exc:
         raise SystemExit(f"ledgersync: {exc.message}") from None
     finally:
         await pool.close()
-    if as_json:
+    if args.json:
         print(json.dumps({"name": made.name, "password": made.password, "role": made.role}))
     else:
         print(f"name:     {made.name}\nrole:     {made.role}\npassword: {made.password}\n"
@@ -108,7 +114,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "partner":
         await _partner_create(settings, args.name, args.json)
     elif args.command == "operator":
-        await _operator_create(settings, args.name, args.role, args.json)
+        await _operator(settings, args)
     elif args.command == "publish":
         from services.tools.publish import publish
         event = await publish(settings, args.type, args.entity_id, args.data)

@@ -10,7 +10,7 @@ import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
-from services.core.errors import Conflict
+from services.core.errors import Conflict, NotFound
 
 ROLES = ("viewer", "admin")
 _hasher = PasswordHasher()  # argon2id, library defaults (slow on purpose), as for partner secrets
@@ -49,6 +49,12 @@ async def create_operator(pool: asyncpg.Pool, name: str, role: str = "viewer") -
     except asyncpg.UniqueViolationError:
         raise Conflict(f"An operator named {name!r} exists already") from None
     return NewOperator(name, password, role)
+
+
+async def delete_operator(pool: asyncpg.Pool, name: str) -> None:
+    """Remove an operator; their sessions go with them (the log of their actions stays)."""
+    if await pool.execute("DELETE FROM operators WHERE name = $1", name) == "DELETE 0":
+        raise NotFound(f"No operator is named {name!r}")
 
 
 async def throttled(pool: asyncpg.Pool, name: str, remote: str) -> bool:

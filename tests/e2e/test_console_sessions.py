@@ -58,6 +58,16 @@ def test_the_session_cookie_is_signed_httponly_strict_and_expiring_and_logout_en
     assert replayed.status_code == 303, "a session ended by logout stays ended"
 
 
+def test_deleting_an_operator_ends_their_sessions(system, http):
+    login = operator(system, f"dora-{uuid.uuid4().hex[:6]}", "admin")
+    assert _sign_in(http, login).status_code == 303 and http.get("/console/").status_code == 200
+    assert f"operator {login['name']} deleted" in cli(system.env, "operator", "delete", "--name", login["name"])
+    assert http.get("/console/").status_code == 303
+    assert _sign_in(http, login).status_code == 401
+    with pytest.raises(AssertionError, match="No operator is named"):
+        cli(system.env, "operator", "delete", "--name", login["name"])
+
+
 def test_failed_sign_ins_are_rate_limited_per_operator(system, http):
     login = operator(system, f"rita-{uuid.uuid4().hex[:6]}", "admin")
     for _ in range(5):
