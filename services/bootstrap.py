@@ -12,6 +12,7 @@ import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from services.core import bus
+from services.core.call_slots import PgSlots
 from services.core.db import create_pool
 from services.app_keys import AppDeps
 from services.core.settings import Settings
@@ -60,7 +61,9 @@ async def open_resources(settings: Settings):
         await bus.declare_topology(channel)
         http = aiohttp.ClientSession(raise_for_status=False)
         stack.push_async_callback(http.close)
-        adapter = build_adapter(settings, http)
+        slots = PgSlots(pool, settings.provider_max_concurrency, call_timeout_s=settings.provider_timeout_s)
+        stack.push_async_callback(slots.close)
+        adapter = build_adapter(settings, http, slots=slots)
         yield Resources(settings, pool, amqp, channel, bus.Publisher(channel), http, adapter)
 
 

@@ -10,14 +10,40 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
+class QueryCounter:
+    """SQL round trips sent by this process's pools (every statement, BEGIN and COMMIT
+    included), counted through asyncpg's query loggers once ``enable()`` was called."""
+
+    def __init__(self) -> None:
+        self.enabled, self.count = False, 0
+
+    def enable(self) -> None:
+        self.enabled = True
+
+    def __call__(self, _record) -> None:
+        self.count += 1
+
+
+QUERIES = QueryCounter()
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
+    if QUERIES.enabled:
+        conn.add_query_logger(QUERIES)
     for typ in ("json", "jsonb"):
         await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.execute("SET TIME ZONE 'UTC'")
 
 
+async def _reset(conn: asyncpg.Connection) -> None:
+    """On release, after asyncpg's own reset (listeners dropped, an open transaction rolled
+    back): nothing more. No SET, LISTEN or advisory lock outlives the code that made it (each
+    undoes its own), and the default reset query would cost a round trip per acquire."""
+
+
 async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+                                     reset=_reset)
 
 
 def _split(dsn: str) -> tuple[str, str]:

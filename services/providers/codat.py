@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from services.core.call_slots import LocalSlots
 from services.core.errors import ValidationFailed
 from services.core.settings import Settings
 from services.providers import codat_bodies as bodies
@@ -29,7 +30,7 @@ from services.providers.base import (
     WebhookNotice,
     WriteAttempt,
 )
-from services.providers.codat_http import CodatClient, Observer
+from services.providers.codat_http import CodatClient, Observer, Slots
 from services.sync.prerequisites import Verdict
 
 MAX_PAGE_SIZE = 2000  # requests may ask 5000, but PagingInfo.pageSize allows at most 2000
@@ -58,9 +59,9 @@ class CodatAdapter:
     idempotency_window = timedelta(minutes=80)  # Codat keeps an Idempotency-Key 90 minutes
 
     def __init__(self, settings: Settings, session: aiohttp.ClientSession, *,
-                 observer: Observer | None = None) -> None:
+                 observer: Observer | None = None, slots: Slots | None = None) -> None:
         self._http = CodatClient(session, settings.provider_url, settings.provider_api_key,
-                                 max_concurrency=settings.provider_max_concurrency,
+                                 slots=slots or LocalSlots(settings.provider_max_concurrency),
                                  timeout_s=settings.provider_timeout_s, observer=observer)
         self._integrations: dict[str, Integration] = {}  # by slug and by key
 

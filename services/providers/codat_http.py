@@ -1,16 +1,18 @@
-"""The one place that sends HTTP to Codat: auth, per-company throttle, timeouts, error mapping,
-a debug line and a metric per call, and an optional observer that sees every exchange."""
+"""The one place that sends HTTP to Codat: auth, the per-company cap of concurrent calls (a
+``Slots``: in PostgreSQL across replicas, or in memory), timeouts, error mapping, a debug line
+and a metric per call, and an optional observer that sees every exchange."""
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
 import time
-import weakref
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 from urllib.parse import urlencode
 
 import aiohttp
@@ -44,28 +46,25 @@ class Exchange:
 Observer = Callable[[Exchange], None]
 
 
+class Slots(Protocol):
+    """Concurrent calls per company: ``async with slots.slot(company_id)`` around each call."""
+
+    def slot(self, key: str) -> AbstractAsyncContextManager: ...
+
+
 def _outcome(error: ProviderError | None) -> str:
     return "ok" if error is None else type(error).__name__
 
 
 class CodatClient:
     def __init__(self, session: aiohttp.ClientSession, base_url: str, api_key: str, *,
-                 max_concurrency: int, timeout_s: float, observer: Observer | None = None) -> None:
+                 slots: Slots, timeout_s: float, observer: Observer | None = None) -> None:
         self._session = session
         self._base_url = base_url.rstrip("/")
         self._auth = "Basic " + base64.b64encode(api_key.encode()).decode()
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._max_concurrency = max_concurrency
-        # one semaphore per company while anyone uses it; "" is for calls about no company
-        self._limits: weakref.WeakValueDictionary[str, asyncio.Semaphore] = weakref.WeakValueDictionary()
+        self._slots = slots  # "" is for calls about no company
         self.observer = observer
-
-    def _limit(self, company_id: str | None) -> asyncio.Semaphore:
-        semaphore = self._limits.get(company_id or "")
-        if semaphore is None:
-            semaphore = asyncio.Semaphore(self._max_concurrency)
-            self._limits[company_id or ""] = semaphore
-        return semaphore
 
     async def call(self, method: str, path: str, *, operation: str, company_id: str | None = None,
                    params: Mapping[str, object] | None = None, body: object = None,
@@ -79,7 +78,7 @@ class CodatClient:
             sent["Content-Type"] = "application/json"
         started, status, error = time.perf_counter(), None, None
         try:
-            async with self._limit(company_id):
+            async with self._slots.slot(company_id or ""):
                 status, text, retry_after = await self._send(method, path, query, sent, payload)
             answer, is_json = _parse(text)
             if self.observer is not None:

@@ -7,13 +7,14 @@ import aiohttp
 from services.core.settings import Settings
 from services.providers.base import ProviderAdapter
 from services.providers.codat import CodatAdapter
-from services.providers.codat_http import Observer
+from services.providers.codat_http import Observer, Slots
 
 
 def build_adapter(settings: Settings, session: aiohttp.ClientSession, *,
-                  observer: Observer | None = None) -> ProviderAdapter:
+                  observer: Observer | None = None, slots: Slots | None = None) -> ProviderAdapter:
     """The adapter for ``settings.provider`` on the process's shared ``session``; ``observer``
-    (tests) sees every request and answer."""
+    (tests) sees every request and answer; ``slots`` caps concurrent calls per company (across
+    replicas when kept in PostgreSQL; in this process's memory by default)."""
     if settings.provider == "codat":
-        return CodatAdapter(settings, session, observer=observer)
+        return CodatAdapter(settings, session, observer=observer, slots=slots)
     raise ValueError(f"unknown provider {settings.provider!r}")  # Railz comes here next

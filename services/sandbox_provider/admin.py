@@ -57,6 +57,12 @@ async def list_webhooks(request: web.Request) -> web.Response:
     return web.json_response({"results": results})
 
 
+@routes.get("/admin/in_flight")
+async def in_flight(request: web.Request) -> web.Response:
+    """Codat calls being served per company now, and the most at once since the start."""
+    return web.json_response(request.app[STATE].in_flight.to_json())
+
+
 @routes.get("/admin/faults")
 async def get_faults(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE].faults.to_json())

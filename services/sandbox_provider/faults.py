@@ -91,3 +91,22 @@ class RateLimiter:
             return max(1, math.ceil(seen[0] + self.WINDOW_S - now))
         seen.append(now)
         return None
+
+
+class InFlight:
+    """Requests being served right now per key (a company id), and the most seen at once: how
+    a test or the bench sees whether callers keep to a concurrency cap."""
+
+    def __init__(self) -> None:
+        self.now: dict[str, int] = defaultdict(int)
+        self.peak: dict[str, int] = defaultdict(int)
+
+    def enter(self, key: str) -> None:
+        self.now[key] += 1
+        self.peak[key] = max(self.peak[key], self.now[key])
+
+    def leave(self, key: str) -> None:
+        self.now[key] -= 1
+
+    def to_json(self) -> dict:
+        return {key: {"now": self.now[key], "max": self.peak[key]} for key in self.peak}

@@ -56,23 +56,31 @@ def codat_middleware(api_key: str):
                                   "<base64 of your API key>")
         state = request.app[STATE]
         company_id = request.match_info.get("companyId")
-        faults = state.faults_for(company_id)
-        wait = state.rate_limiter.check(company_id or "-", faults.rate_limit_per_minute)
-        if wait is not None:
-            log.info("sandbox.rate_limited", company_id=company_id, retry_after=wait)
-            raise CodatError(429, "You have made too many requests in a given amount of time; "
-                                  "please retry later.", headers={"Retry-After": str(wait)})
-        if faults.latency_ms:
-            await request.read()  # a slow server has the request; it answers late, but it answers
-            await asyncio.sleep(faults.latency_ms / 1000)
-        if faults.error_rate and state.rng.random() < faults.error_rate:
-            status = state.rng.choice((500, 503))
-            log.info("sandbox.fault_error", company_id=company_id, status=status)
-            raise CodatError(status, "Injected fault: the service is unavailable, try again later")
-        is_push = request.match_info.route.name in (PUSH_ROUTE, UPDATE_ROUTE)
-        if faults.timeout_rate and not is_push and state.rng.random() < faults.timeout_rate:
-            log.info("sandbox.fault_timeout", company_id=company_id,
-                     hold_s=state.timing.timeout_hold_s)
-            await asyncio.sleep(state.timing.timeout_hold_s)
-        return await handler(request)
+        state.in_flight.enter(company_id or "-")  # every call counts, refused ones too
+        try:
+            return await _faulty(request, handler, state, company_id)
+        finally:
+            state.in_flight.leave(company_id or "-")
     return middleware
+
+
+async def _faulty(request: web.Request, handler, state, company_id: str | None) -> web.StreamResponse:
+    """Serve one Codat call with the company's injected rate limit, latency, errors and timeouts."""
+    faults = state.faults_for(company_id)
+    wait = state.rate_limiter.check(company_id or "-", faults.rate_limit_per_minute)
+    if wait is not None:
+        log.info("sandbox.rate_limited", company_id=company_id, retry_after=wait)
+        raise CodatError(429, "You have made too many requests in a given amount of time; "
+                              "please retry later.", headers={"Retry-After": str(wait)})
+    if faults.latency_ms:
+        await request.read()  # a slow server has the request; it answers late, but it answers
+        await asyncio.sleep(faults.latency_ms / 1000)
+    if faults.error_rate and state.rng.random() < faults.error_rate:
+        status = state.rng.choice((500, 503))
+        log.info("sandbox.fault_error", company_id=company_id, status=status)
+        raise CodatError(status, "Injected fault: the service is unavailable, try again later")
+    is_push = request.match_info.route.name in (PUSH_ROUTE, UPDATE_ROUTE)
+    if faults.timeout_rate and not is_push and state.rng.random() < faults.timeout_rate:
+        log.info("sandbox.fault_timeout", company_id=company_id, hold_s=state.timing.timeout_hold_s)
+        await asyncio.sleep(state.timing.timeout_hold_s)
+    return await handler(request)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from services.sandbox_provider.clock import now_iso
 from services.sandbox_provider.errors import not_found
-from services.sandbox_provider.faults import Faults, RateLimiter
+from services.sandbox_provider.faults import Faults, InFlight, RateLimiter
 from services.sandbox_provider.integrations import Integration
 from services.sandbox_provider.seed import seed_ledger
 
@@ -119,6 +119,7 @@ class SandboxState:
         self.companies: dict[str, Company] = {}
         self.faults = Faults()
         self.rate_limiter = RateLimiter()
+        self.in_flight = InFlight()
 
     def company(self, company_id: str) -> Company:
         try:

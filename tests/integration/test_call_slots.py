@@ -1,0 +1,47 @@
+"""The per-company cap of concurrent provider calls, held in PostgreSQL: replicas (here, two
+``PgSlots`` with holders of their own on one database) together never exceed it, companies do
+not wait for each other, and a crashed holder's slots come back when its lease runs out."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+
+from services.core.call_slots import PgSlots
+
+pytest_plugins = ("tests.support.inproc",)  # its fixtures: db_dsn, pool
+
+
+async def test_two_replicas_together_keep_to_the_cap_per_company(pool):
+    replicas = [PgSlots(pool, 3, call_timeout_s=5, poll_s=0.01), PgSlots(pool, 3, call_timeout_s=5, poll_s=0.01)]
+    running, peak, done = Counter(), Counter(), Counter()
+
+    async def call(slots: PgSlots, company: str) -> None:
+        async with slots.slot(company):
+            running[company] += 1
+            peak[company] = max(peak[company], running[company])
+            await asyncio.sleep(0.02)
+            running[company] -= 1
+            done[company] += 1
+    await asyncio.gather(*(call(replicas[i % 2], company) for i in range(40) for company in ("a", "b")))
+    for slots in replicas:
+        await slots.close()
+    assert done == {"a": 40, "b": 40}
+    assert peak == {"a": 3, "b": 3}  # reached, never passed: per company, across both
+    assert await pool.fetchval("SELECT count(*) FROM provider_call_slots WHERE holder IS NOT NULL") == 0
+
+
+async def test_the_slots_of_a_crashed_holder_come_back_after_their_lease(pool):
+    crashed = PgSlots(pool, 2, call_timeout_s=0.1, hold_s=0.1)
+    crashed.lease_s = 0.5
+    for _ in range(2):  # leased and never given back: the process died mid-call
+        await crashed.slot("c").__aenter__()
+    survivor = PgSlots(pool, 2, call_timeout_s=5, poll_s=0.05)
+    holders = await pool.fetch("SELECT DISTINCT holder FROM provider_call_slots WHERE company_id = 'c'")
+    assert [r["holder"] for r in holders] == [crashed.holder]
+    async with asyncio.timeout(5):
+        async with survivor.slot("c"):
+            holder = await pool.fetchval("SELECT holder FROM provider_call_slots WHERE company_id = 'c' "
+                                         "AND holder = $1", survivor.holder)
+    assert holder == survivor.holder and isinstance(holder, uuid.UUID)
+    await survivor.close()
