@@ -51,12 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     replay = hooks.add_parser("replay", help="send failed deliveries again (prints one JSON line each)")
     replay.add_argument("--subscription", type=uuid.UUID, help="only this webhook subscription id")
     replay.add_argument("--since", type=since_time, help="only events since this ISO date-time (UTC if no offset)")
-    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
-    pipeline = bench.add_parser("pipeline", help="invoice events from publish to done")
-    baseline = bench.add_parser("baseline", help="the same round trip with only aio-pika, asyncpg and aiohttp")
-    for cmd in (pipeline, baseline):
-        cmd.add_argument("--events", type=int, default=200)
-        cmd.add_argument("--json", action="store_true")
+    from services.bench.cli import add_parsers as add_bench_parsers
+    add_bench_parsers(sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True))
     return parser
 
 
@@ -130,12 +126,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         for item in await replay_failed(settings, args.subscription, args.since):
             print(json.dumps(item))
     elif args.command == "bench":
-        if args.bench == "baseline":
-            from services.bench.baseline import run_baseline as run_bench
-        else:
-            from services.bench.pipeline import run_bench
-        result = await run_bench(settings, args.events)
-        print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+        from services.bench import cli as bench_cli
+        print(bench_cli.show(await bench_cli.run(args, settings), args.json))
     elif args.command == "run":
         await migrate(settings.database_url)
         await run_services(settings, list(SERVICES), sandbox=not args.no_sandbox)

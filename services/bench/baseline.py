@@ -23,7 +23,8 @@ from aiohttp import web
 
 from services.bench import documents
 from services.bench.isolation import isolated
-from services.bench.measure import Tracker, publish_all, timeout_for
+from services.bench.measure import Tracker, cpu_s, publish_all, timeout_for
+from services.core.db import QueryCounter
 from services.core.settings import Settings
 from services.sandbox_provider.state import Timing
 
@@ -34,6 +35,10 @@ CREATE TABLE inbox (message_id text PRIMARY KEY, received_at timestamptz NOT NUL
 CREATE TABLE documents (id uuid PRIMARY KEY, data jsonb NOT NULL, status text NOT NULL,
                         operation_id text, updated_at timestamptz NOT NULL DEFAULT now());
 """
+
+
+async def _count(conn: asyncpg.Connection, queries: QueryCounter) -> None:
+    conn.add_query_logger(queries)
 
 
 class Provider:
@@ -122,18 +127,23 @@ def _consumer(pool: asyncpg.Pool, http: aiohttp.ClientSession, push_url: str):
     return on_message
 
 
-async def run_baseline(settings: Settings, events: int, *, provider_delay_s: float | None = None) -> dict:
+async def run_baseline(settings: Settings, events: int, *, provider_delay_s: float | None = None,
+                       rate: float | None = None) -> dict:
     """The bare-library round trip for ``events`` messages; returns the same keys as run_bench.
     ``provider_delay_s``: how long the provider takes before its webhook (default: the sandbox's)."""
     if events < 1:
         raise ValueError("events must be at least 1")
     delay = Timing().complete_after_s if provider_delay_s is None else provider_delay_s
     async with isolated(settings) as bench:
-        pool = await asyncpg.create_pool(bench.database_url, min_size=1, max_size=bench.db_pool_max)
+        queries = QueryCounter()  # asyncpg's default pool, counted the same way as the pipeline's
+        queries.enable()
+        pool = await asyncpg.create_pool(bench.database_url, min_size=1, max_size=bench.db_pool_max,
+                                         init=lambda conn: _count(conn, queries))
         try:
             await pool.execute(SCHEMA)
             batch = documents.invoices(events, str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4()))
-            tracker = Tracker(e["data"]["id"] for e in batch)
+            tracker = Tracker((e["data"]["id"] for e in batch),
+                              {"cpu": cpu_s, "queries": lambda: queries.count})
             provider = Provider(pool, tracker, f"http://127.0.0.1:{bench.webhook_port}/webhooks", delay)
             async with provider.serving(bench.sandbox_port, bench.webhook_port), \
                     aiohttp.ClientSession() as http:
@@ -146,11 +156,12 @@ async def run_baseline(settings: Settings, events: int, *, provider_delay_s: flo
                     queue = await consuming.declare_queue(QUEUE, durable=True, arguments={"x-queue-type": "quorum"})
                     await queue.consume(_consumer(pool, http, f"http://127.0.0.1:{bench.sandbox_port}/push/invoices"))
                     publish_s = await publish_all(channel.default_exchange,
-                                                  [(e["data"]["id"], QUEUE, e) for e in batch], tracker)
+                                                  [(e["data"]["id"], QUEUE, e) for e in batch], tracker,
+                                                  rate=rate)
                     await tracker.wait(timeout_for(events))
                 finally:
                     await amqp.close()
         finally:
             await pool.close()
     return tracker.summary(publish_s=publish_s, prefetch=bench.prefetch,
-                           provider_delay_ms=round(delay * 1000))
+                           provider_delay_ms=round(delay * 1000), rate=rate)

@@ -98,10 +98,11 @@ async def guard(services: asyncio.Task, work: Awaitable[T]) -> T:
                      + (f": {crash!r}" if crash else " (interrupted?)")) from crash
 
 
-async def _wait_ready(bench: Settings, timeout: float) -> None:
+async def wait_ready(ports: list[int], timeout: float) -> None:
+    """Until every port's /readyz answers 200."""
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-        for port in (bench.sandbox_port, bench.api_port, bench.webhook_port):
+        for port in ports:
             while True:
                 with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
                     async with http.get(f"http://127.0.0.1:{port}/readyz") as response:
@@ -113,16 +114,19 @@ async def _wait_ready(bench: Settings, timeout: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_services(bench: Settings, ready_timeout: float = 60.0):
-    """Every service and the sandbox (as ``ledgersync run``) in this process; yields their task."""
+async def running_services(bench: Settings, ready_timeout: float = 60.0, names: list[str] | None = None):
+    """Every service (or ``names``) and the sandbox (as ``ledgersync run``) in this process;
+    yields their task."""
     # the services' imports are heavy: only when needed
     from services.runner import run_services
 
     stop = asyncio.Event()
-    services = asyncio.create_task(run_services(bench, SERVICES, sandbox=True, stop_event=stop),
+    names = SERVICES if names is None else names
+    services = asyncio.create_task(run_services(bench, names, sandbox=True, stop_event=stop),
                                    name="bench-services")
+    ports = [bench.sandbox_port, bench.api_port] + ([bench.webhook_port] if "webhook-receiver" in names else [])
     try:
-        await guard(services, _wait_ready(bench, ready_timeout))
+        await guard(services, wait_ready(ports, ready_timeout))
         yield services
     finally:
         stop.set()

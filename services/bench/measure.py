@@ -5,7 +5,7 @@ import asyncio
 import json
 import resource
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import aio_pika
 from aio_pika.abc import AbstractExchange
@@ -40,20 +40,26 @@ def peak_rss_mb() -> float:
 
 
 class Tracker:
-    """Publish time and first terminal outcome (done or error) per object id."""
+    """Publish time and first terminal outcome (done or error) per object id, and the probes
+    (CPU seconds, SQL round trips: name → reading) read at the first publish and the last outcome."""
 
-    def __init__(self, ids: Iterable[str]) -> None:
+    def __init__(self, ids: Iterable[str], probes: dict[str, Callable[[], float]] | None = None) -> None:
         self.pending = set(ids)
         self.events = len(self.pending)
         self.published: dict[str, float] = {}
         self.finished: dict[str, float] = {}
         self.errors: dict[str, object] = {}
         self._all = asyncio.Event()
-        self.cpu = [0.0, 0.0]  # at the first publish, at the last outcome
+        self.probes = probes or {"cpu": cpu_s}
+        self.start: dict[str, float] = {}
+        self.end: dict[str, float] = {}
+
+    def _read(self) -> dict[str, float]:
+        return {name: probe() for name, probe in self.probes.items()}
 
     def sent(self, object_id: str) -> None:
         if not self.published:
-            self.cpu[0] = cpu_s()
+            self.start = self._read()
         self.published[object_id] = time.perf_counter()
 
     def finish(self, object_id: str, error: object = None) -> None:
@@ -64,8 +70,18 @@ class Tracker:
         if error is not None:
             self.errors[object_id] = error
         if not self.pending:
-            self.cpu[1] = cpu_s()
+            self.end = self._read()
             self._all.set()
+
+    def per_event(self) -> dict[str, float]:
+        """cpu_ms_per_event and, when counted, queries_per_event (all processes measured)."""
+        if not self.end:
+            return {}
+        spent = {k: self.end[k] - self.start[k] for k in self.end}
+        out = {"cpu_ms_per_event": round(spent["cpu"] * 1000 / self.events, 2)}
+        if "queries" in spent:
+            out["queries_per_event"] = round(spent["queries"] / self.events, 1)
+        return out
 
     async def wait(self, timeout: float) -> None:
         try:
@@ -84,28 +100,29 @@ class Tracker:
                   "p50_ms": round(percentile(done, 0.50), 1), "p90_ms": round(percentile(done, 0.90), 1),
                   "p99_ms": round(percentile(done, 0.99), 1), "max_ms": round(done[-1] if done else 0.0, 1),
                   "min_ms": round(done[0] if done else 0.0, 1), "errors": len(self.errors),
-                  "cpu_ms_per_event": round((self.cpu[1] - self.cpu[0]) * 1000 / self.events, 2),
-                  "peak_rss_mb": peak_rss_mb(), **extra}
+                  **self.per_event(), "peak_rss_mb": peak_rss_mb(), **extra}
         if self.errors:
             result["error_sample"] = next(iter(self.errors.values()))
         return result
 
 
 async def publish_all(exchange: AbstractExchange, messages: list[tuple[str, str, dict]],
-                      tracker: Tracker, window: int = PUBLISH_WINDOW) -> float:
+                      tracker: Tracker, window: int = PUBLISH_WINDOW, rate: float | None = None) -> float:
     """Publish (object id, routing key, body) persistent messages as fast as the broker confirms
-    them, ``window`` unconfirmed at most; each object's clock starts as its message is sent.
-    Returns the seconds publishing took."""
+    them, ``window`` unconfirmed at most, or at a steady ``rate`` per second; each object's clock
+    starts as its message is sent. Returns the seconds publishing took."""
     gate = asyncio.Semaphore(window)
     bodies = [(oid, key, json.dumps(body).encode()) for oid, key, body in messages]  # not timed
+    started = time.perf_counter()
 
-    async def one(object_id: str, key: str, body: bytes) -> None:
+    async def one(i: int, object_id: str, key: str, body: bytes) -> None:
+        if rate:
+            await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
         async with gate:
             tracker.sent(object_id)
             await exchange.publish(aio_pika.Message(body, content_type="application/json",
                                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                    routing_key=key)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(one(*m) for m in bodies))
+    await asyncio.gather(*(one(i, *m) for i, m in enumerate(bodies)))
     return round(time.perf_counter() - started, 3)

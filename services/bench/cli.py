@@ -1,0 +1,30 @@
+"""`ledgersync bench ...`: the subcommands, their options, and which bench each one runs."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from services.core.settings import Settings
+
+
+def add_parsers(sub) -> None:
+    pipeline = sub.add_parser("pipeline", help="invoice events from publish to done")
+    baseline = sub.add_parser("baseline", help="the same round trip with only aio-pika, asyncpg and aiohttp")
+    for cmd in (pipeline, baseline):
+        cmd.add_argument("--events", type=int, default=200)
+        cmd.add_argument("--rate", type=float, help="publish at this many events per second (default: at once)")
+        cmd.add_argument("--json", action="store_true")
+    pipeline.add_argument("--workers", type=int, default=0,
+                          help="push-worker and webhook-receiver processes (0: everything in this process)")
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> dict:
+    if args.bench == "baseline":
+        from services.bench.baseline import run_baseline
+        return await run_baseline(settings, args.events, rate=args.rate)
+    from services.bench.pipeline import run_bench
+    return await run_bench(settings, args.events, workers=args.workers, rate=args.rate)
+
+
+def show(result: dict, as_json: bool) -> str:
+    return json.dumps(result) if as_json else "\n".join(f"{k}: {v}" for k, v in result.items())
