@@ -14,6 +14,7 @@ from services.core.outbox import OutboxRelay
 from services.core.settings import Settings
 from services.core.topology import COMMANDS, PUSH_WORKER, WEBHOOKS
 from services.partner_webhooks import wiring as partner_webhooks
+from services.push import parking
 from services.push_worker.commands import make_command_consumer
 from services.push_worker.handlers import command_handlers, event_handlers
 from services.push_worker.inbox import make_domain_consumer
@@ -44,7 +45,9 @@ def push_worker(res: Resources) -> list[Component]:
                       make_domain_consumer(res.pool, event_handlers()))
     commands = Consumer(res.channel, res.publisher, COMMANDS.name,
                         make_command_consumer(command_handlers(res.pool, res.adapter)))
+    releases = partial(parking.run_releases, res.pool, res.settings.provider_max_concurrency)
     return [ConsumerComponent("domain-events", events), ConsumerComponent("commands", commands),
+            TaskComponent("parked-push-releases", releases),
             *partner_webhooks.components(res.pool, res.channel, res.publisher, res.settings)]
 
 

@@ -16,9 +16,17 @@ def add_parsers(sub) -> None:
         cmd.add_argument("--json", action="store_true")
     pipeline.add_argument("--workers", type=int, default=0,
                           help="push-worker and webhook-receiver processes (0: everything in this process)")
+    fairness = sub.add_parser("fairness", help="a throttled tenant's backlog beside another tenant's invoice")
+    fairness.add_argument("--backlog", type=int, default=2000)
+    fairness.add_argument("--limit", type=int, default=60, help="tenant A's provider limit, requests per minute")
+    fairness.add_argument("--minutes", type=float, default=2.0, help="how long A's rate is measured")
+    fairness.add_argument("--json", action="store_true")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> dict:
+    if args.bench == "fairness":
+        from services.bench.fairness import run_fairness
+        return await run_fairness(settings, args.backlog, args.limit, args.minutes)
     if args.bench == "baseline":
         from services.bench.baseline import run_baseline
         return await run_baseline(settings, args.events, rate=args.rate)

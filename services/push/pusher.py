@@ -12,9 +12,9 @@ import asyncpg
 import structlog
 
 from contracts.commands import PushRecord
-from services.core.errors import Deferred, ProviderRateLimited, ProviderRejected
+from services.core.errors import ProviderRateLimited, ProviderRejected
 from services.providers.base import ProviderAdapter
-from services.push import inputs, records, settle
+from services.push import inputs, parking, records, settle
 from services.sync import errors as E
 from services.sync.money import TotalsMismatch
 
@@ -67,8 +67,8 @@ async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid
                 "Connect the entity's accounting system again, then push this record")])
             return None
         if connection["throttled_until"] and connection["throttled_until"] > datetime.now(UTC):
-            wait = (connection["throttled_until"] - datetime.now(UTC)).total_seconds()
-            raise Deferred("connection paused by the provider's rate limit", retry_after=max(wait, 0.5))
+            await parking.park(conn, record_id, connection["id"], generation)
+            return None
         attempt = await conn.fetchrow("SELECT * FROM push_attempts WHERE record_id = $1 AND generation = $2",
                                       record_id, generation)
         if attempt is not None and attempt["status"] != "sending":
@@ -112,11 +112,13 @@ async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: Pus
         else:
             result = await adapter.push(company, link, attempt["data_type"], body, key)
     except ProviderRateLimited as exc:
-        await pool.execute("UPDATE accounting_connections SET throttled_until = GREATEST(coalesce("
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("UPDATE accounting_connections SET throttled_until = GREATEST(coalesce("
                                "throttled_until, now()), now() + make_interval(secs => $2)) WHERE id = $1",
                                connection["id"], float(exc.retry_after or 30))
+            await parking.park(conn, record_id, connection["id"], generation)
         log.warning("push.rate_limited", retry_after=exc.retry_after)
-        raise Deferred("rate limited by the provider", retry_after=exc.retry_after) from exc
+        return
     except ProviderRejected as exc:
         messages = [e.get("message") or str(e) for e in exc.context.get("errors") or []] or [exc.message]
         await settle.refused(pool, attempt, messages)
