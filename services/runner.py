@@ -21,6 +21,7 @@ from services.push_worker.inbox import make_domain_consumer
 from services.sandbox_provider.app import create_app as create_sandbox
 from services.scheduler import leader, ticks
 from services.webhook_receiver.app import create_app as create_webhook_app
+from services.webhook_receiver.intake import Intake
 from services.webhook_receiver.processor import make_webhook_consumer
 
 log = structlog.get_logger(__name__)
@@ -33,9 +34,10 @@ def api(res: Resources) -> list[Component]:
 
 def webhook_receiver(res: Resources) -> list[Component]:
     s = res.settings
+    intake = Intake(s.db_pool_max)  # receiving first, processing behind
     consumer = Consumer(res.channel, res.publisher, WEBHOOKS.name,
-                        make_webhook_consumer(res.pool, res.adapter, s.provider))
-    app = create_webhook_app(app_deps(res), res.ready)
+                        make_webhook_consumer(res.pool, res.adapter, s.provider, intake))
+    app = create_webhook_app(app_deps(res), res.ready, intake)
     return [HttpComponent("webhook-receiver", app, s.bind_host, s.webhook_port),
             ConsumerComponent("webhook-processor", consumer)]
 

@@ -21,9 +21,16 @@ def add_parsers(sub) -> None:
     fairness.add_argument("--limit", type=int, default=60, help="tenant A's provider limit, requests per minute")
     fairness.add_argument("--minutes", type=float, default=2.0, help="how long A's rate is measured")
     fairness.add_argument("--json", action="store_true")
+    webhooks = sub.add_parser("webhooks", help="provider webhook ingest against a bare floor receiver")
+    webhooks.add_argument("--deliveries", type=int, default=5000)
+    webhooks.add_argument("--concurrency", type=int, default=64)
+    webhooks.add_argument("--json", action="store_true")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> dict:
+    if args.bench == "webhooks":
+        from services.bench.webhooks import run_webhooks
+        return await run_webhooks(settings, args.deliveries, args.concurrency)
     if args.bench == "fairness":
         from services.bench.fairness import run_fairness
         return await run_fairness(settings, args.backlog, args.limit, args.minutes)

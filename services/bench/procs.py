@@ -54,11 +54,12 @@ class Processes:
         self.started: list[tuple[str, asyncio.subprocess.Process]] = []
         self._logs: list = []
 
-    async def start(self, bench: Settings, *args: str, **overrides: object) -> int:
+    async def start(self, bench: Settings, *args: str, module: str = "services.cli", **overrides: object) -> int:
+        """``ledgersync *args`` (or ``python -m module *args``) on the bench's settings."""
         log = tempfile.TemporaryFile()  # its stderr: shown if it dies, never a pipe that fills up
         self._logs.append(log)
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.cli", *args, env=environment(bench, **overrides),
+            sys.executable, "-m", module, *args, env=environment(bench, **overrides),
             stdout=asyncio.subprocess.DEVNULL, stderr=log)
         self.started.append((" ".join(args), proc))
         return proc.pid
@@ -92,6 +93,7 @@ class Processes:
                 await proc.wait()
         for log in self._logs:
             log.close()
+        self.started, self._logs = [], []
 
 
 @contextlib.asynccontextmanager

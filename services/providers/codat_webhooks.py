@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -62,13 +63,19 @@ def standard_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return found
 
 
+@functools.lru_cache(maxsize=8)
+def _verifier(secret: str) -> Webhook:
+    """One verifier per secret (decoding the secret once, not per delivery)."""
+    try:
+        return Webhook(secret)
+    except (EmptyWebhookSecretError, ValueError) as exc:
+        raise ValueError("the webhook secret is not a whsec_<base64> secret") from exc
+
+
 def verify_signature(raw_body: bytes, headers: Mapping[str, str], secret: str) -> None:
     """Checks the signature and timestamp of a raw body; ``WebhookVerificationFailed`` if
     they do not verify. A malformed ``secret`` raises ``ValueError`` (a configuration error)."""
-    try:
-        webhook = Webhook(secret)
-    except (EmptyWebhookSecretError, ValueError) as exc:
-        raise ValueError("the webhook secret is not a whsec_<base64> secret") from exc
+    webhook = _verifier(secret)
     normalised = standard_headers(headers)
     missing = [f"webhook-{part}" for part in _PARTS if not normalised.get(f"webhook-{part}")]
     if missing:

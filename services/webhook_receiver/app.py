@@ -5,11 +5,14 @@ from aiohttp import web
 
 from services.app_keys import DEPS, AppDeps
 from services.core.http import ReadyCheck, base_app
-from services.webhook_receiver.receiver import receive
+from services.webhook_receiver.intake import Intake
+from services.webhook_receiver.receiver import INTAKE, receive
 
 
-def create_app(deps: AppDeps, ready: ReadyCheck) -> web.Application:
+def create_app(deps: AppDeps, ready: ReadyCheck, intake: Intake) -> web.Application:
+    """``intake``: shared with the processor behind the queue; receiving comes first."""
     app = base_app("webhook-receiver", ready, max_body=deps.settings.max_body_bytes)
     app[DEPS] = deps
+    app[INTAKE] = intake
     app.router.add_post("/webhooks/{provider}", receive)
     return app

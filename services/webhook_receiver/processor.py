@@ -11,6 +11,7 @@ from services.connections import webhooks as connection_webhooks
 from services.core.errors import PermanentError
 from services.providers.base import ConnectionNotice, ProviderAdapter, ReadNotice, WebhookNotice, WriteNotice
 from services.push import settle
+from services.webhook_receiver.intake import Intake
 
 log = structlog.get_logger(__name__)
 
@@ -26,7 +27,9 @@ async def _apply(conn, provider: str, notice: WebhookNotice) -> str:
     raise PermanentError(f"no handler for {type(notice).__name__}")
 
 
-def make_webhook_consumer(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str):
+def make_webhook_consumer(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str, intake: Intake):
+    """``intake``: shared with the receiver, which comes first (verify, store, 2xx)."""
+
     async def consume(message: AbstractIncomingMessage) -> None:
         try:
             ref = parse_message(WebhookReference, message.body, "webhook reference")
@@ -34,23 +37,29 @@ def make_webhook_consumer(pool: asyncpg.Pool, adapter: ProviderAdapter, provider
             raise PermanentError(exc.reason) from exc
         provider, webhook_id = ref.provider, ref.webhook_id
         with structlog.contextvars.bound_contextvars(webhook_id=webhook_id, provider=provider):
-            async with pool.acquire() as conn, conn.transaction():
-                delivery = await conn.fetchrow(
-                    "SELECT * FROM webhook_deliveries WHERE provider = $1 AND webhook_id = $2 FOR UPDATE",
-                    provider, webhook_id)
-                if delivery is None:
-                    raise PermanentError(f"no stored webhook delivery {provider}:{webhook_id}")
-                if delivery["processed_at"] is not None:
-                    log.info("webhook.already_processed")
-                    return
-                event_type = delivery["event_type"]
-                structlog.contextvars.bind_contextvars(event_type=event_type)
-                outcome = "ignored"
-                if adapter.classify_webhook(event_type) == "handled":
-                    notice = adapter.read_webhook(event_type, delivery["body"])
-                    outcome = await _apply(conn, provider, notice)
-                await conn.execute("UPDATE webhook_deliveries SET processed_at = now(), outcome = $3 "
-                                   "WHERE provider = $1 AND webhook_id = $2", provider, webhook_id, outcome)
-            log.info("webhook.processed", outcome=outcome)
+            async with intake.processing_turn():
+                await _process(pool, adapter, provider, webhook_id)
 
     return consume
+
+
+async def _process(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str, webhook_id: str) -> None:
+    """Apply one stored delivery in one transaction, once."""
+    async with pool.acquire() as conn, conn.transaction():
+        delivery = await conn.fetchrow(
+            "SELECT * FROM webhook_deliveries WHERE provider = $1 AND webhook_id = $2 FOR UPDATE",
+            provider, webhook_id)
+        if delivery is None:
+            raise PermanentError(f"no stored webhook delivery {provider}:{webhook_id}")
+        if delivery["processed_at"] is not None:
+            log.info("webhook.already_processed")
+            return
+        event_type = delivery["event_type"]
+        structlog.contextvars.bind_contextvars(event_type=event_type)
+        outcome = "ignored"
+        if adapter.classify_webhook(event_type) == "handled":
+            notice = adapter.read_webhook(event_type, delivery["body"])
+            outcome = await _apply(conn, provider, notice)
+        await conn.execute("UPDATE webhook_deliveries SET processed_at = now(), outcome = $3 "
+                           "WHERE provider = $1 AND webhook_id = $2", provider, webhook_id, outcome)
+    log.info("webhook.processed", outcome=outcome)
