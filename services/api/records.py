@@ -15,6 +15,7 @@ from services.records import repo
 
 log = structlog.get_logger(__name__)
 _RANGE_OPS = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
+_FIELDS = tuple(SyncRecordResource.model_fields)
 
 
 def _filters(query: SyncedRecordListQuery) -> tuple[list[str], list]:
@@ -59,7 +60,7 @@ async def list_records(request: web.Request) -> web.Response:
                                  row_key=lambda r: [r[sort].isoformat(), str(r["id"])])
     saved = query.model_dump(mode="json", exclude={"limit", "pagination_token"}, exclude_none=True)
     return dump(SyncRecordList(
-        data=[repo.to_api(r) for r in page.rows],
+        data=[{k: r[k] for k in _FIELDS} for r in page.rows],  # native values: validated without parsing
         next_pagination_token=tokens.encode(Cursor(saved, "next", page.next_after)) if page.next_after else None,
         prev_pagination_token=tokens.encode(Cursor(saved, "prev", page.prev_after)) if page.prev_after else None))
 

@@ -25,9 +25,17 @@ def add_parsers(sub) -> None:
     webhooks.add_argument("--deliveries", type=int, default=5000)
     webhooks.add_argument("--concurrency", type=int, default=64)
     webhooks.add_argument("--json", action="store_true")
+    api = sub.add_parser("api", help="the synced-records list over many rows against a bare keyset floor")
+    api.add_argument("--rows", type=int, default=1_000_000)
+    api.add_argument("--requests", type=int, default=3000)
+    api.add_argument("--concurrency", type=int, default=16)
+    api.add_argument("--json", action="store_true")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> dict:
+    if args.bench == "api":
+        from services.bench.api import run_api
+        return await run_api(settings, args.rows, args.requests, args.concurrency)
     if args.bench == "webhooks":
         from services.bench.webhooks import run_webhooks
         return await run_webhooks(settings, args.deliveries, args.concurrency)
