@@ -25,6 +25,10 @@ def add_parsers(sub) -> None:
     webhooks.add_argument("--deliveries", type=int, default=5000)
     webhooks.add_argument("--concurrency", type=int, default=64)
     webhooks.add_argument("--json", action="store_true")
+    drain = sub.add_parser("drain", help="a push-worker's memory while it drains a deep queue")
+    drain.add_argument("--events", type=int, default=100_000)
+    drain.add_argument("--seconds", type=float, default=300.0, help="stop measuring after this long")
+    drain.add_argument("--json", action="store_true")
     api = sub.add_parser("api", help="the synced-records list over many rows against a bare keyset floor")
     api.add_argument("--rows", type=int, default=1_000_000)
     api.add_argument("--requests", type=int, default=3000)
@@ -33,6 +37,9 @@ def add_parsers(sub) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> dict:
+    if args.bench == "drain":
+        from services.bench.drain import run_drain
+        return await run_drain(settings, args.events, args.seconds)
     if args.bench == "api":
         from services.bench.api import run_api
         return await run_api(settings, args.rows, args.requests, args.concurrency)

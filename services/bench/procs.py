@@ -81,6 +81,20 @@ class Processes:
     def peak_rss_mb(self) -> dict[str, float]:
         return {f"{name} [{proc.pid}]": rss_mb(proc.pid, "VmHWM") for name, proc in self.started}
 
+    async def stop_one(self, pid: int, timeout: float = 30.0) -> None:
+        """SIGTERM one of them and wait for it (it is forgotten afterwards)."""
+        for i, (_, proc) in enumerate(self.started):
+            if proc.pid == pid:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(proc.wait(), timeout)
+                except TimeoutError:
+                    proc.kill()
+                    await proc.wait()
+                del self.started[i]
+                self._logs.pop(i).close()
+                return
+
     async def stop(self, timeout: float = 30.0) -> None:
         for _, proc in self.started:
             if proc.returncode is None:
