@@ -13,6 +13,7 @@ from services.console.broker import QUEUE_NAMES
 from services.console.context import operator, render, res
 from services.console.web_auth import message
 from services.core.errors import LedgersyncError, NotFound
+from services.partner_webhooks import deliveries
 from services.push import records as push_records
 from services.tools import dlq
 
@@ -105,8 +106,19 @@ async def replay(request: web.Request) -> web.Response:
                       f"/console/dead-letters?queue={queue}", run)
 
 
+async def replay_partner_webhooks(request: web.Request) -> web.Response:
+    """Failed partner webhook deliveries are due again (as `ledgersync webhooks replay`)."""
+    r = res(request)
+
+    async def run() -> str:
+        rows = await deliveries.replay(r.pool, r.settings.partner_webhook_retry_for, None, None)
+        return f"{len(rows)} failed deliveries due again"
+    return await _act(request, "replay_partner_webhooks", "all failed", "/console/", run)
+
+
 def routes() -> list[web.RouteDef]:
     return [web.post("/records/{record_id}/push", push), web.post("/connections/{connection_id}/sync", sync),
             web.get("/connections/{connection_id}/disconnect", confirm_disconnect),
             web.post("/connections/{connection_id}/disconnect", disconnect),
-            web.post("/dead-letters/replay", replay)]
+            web.post("/dead-letters/replay", replay),
+            web.post("/partner-webhooks/replay", replay_partner_webhooks)]

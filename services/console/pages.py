@@ -53,10 +53,10 @@ async def _readiness(request: web.Request) -> list[tuple[str, str]]:
 
 async def overview(request: web.Request) -> web.Response:
     async with res(request).pool.acquire() as conn:
-        data = await queries.overview(conn)
-        pushes = await queries.pushes_by_hour(conn)
+        outcome, data = await _outcome(request, conn), await queries.overview(conn)
+        pushes, hooks = await queries.pushes_by_hour(conn), await queries.partner_webhooks(conn)
     svg = Markup(chart.pushes_svg(pushes, datetime.now(UTC)))  # noqa: S704 - built from escaped parts
-    return _page(request, "overview.html", **data, chart=svg, readiness=await _readiness(request),
+    return _page(request, "overview.html", **data, chart=svg, readiness=await _readiness(request), hooks=hooks, outcome=outcome,
                  queues=await broker.queue_states(res(request).settings),
                  object_types=queries.OBJECT_TYPES, statuses=queries.STATUSES)
 

@@ -37,6 +37,13 @@ async def overview(conn) -> dict:
     }
 
 
+async def partner_webhooks(conn) -> dict:
+    """Deliveries to partners' webhook endpoints: waiting, given up on, the oldest waiting."""
+    return await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE status = 'failed') "
+        "AS failed, min(occurred_at) FILTER (WHERE status = 'pending') AS oldest FROM partner_webhook_deliveries")
+
+
 async def pushes_by_hour(conn) -> dict:
     rows = await conn.fetch("SELECT date_trunc('hour', requested_at) AS hour, status, count(*) AS n "
                             "FROM push_attempts WHERE requested_at > now() - $1::interval GROUP BY 1, 2", DAY)

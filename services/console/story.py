@@ -1,9 +1,11 @@
 """A synced record's whole story, in order: the domain events about its object, each push
-attempt (the body sent, every answer), the provider's webhooks and the status changes."""
+attempt (the body sent, every answer), the provider's webhooks, the status changes and the
+webhooks sent to the partner about them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from services.console.filters import label
 
@@ -54,8 +56,29 @@ async def _history(conn, record) -> list[Chapter]:
     return chapters
 
 
+def safe_url(url: str) -> str:
+    """A partner's endpoint without what may be a credential (user info, query, fragment)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def _delivery_title(row) -> str:
+    answer = f", last answer HTTP {row['response_status_code']}" if row["response_status_code"] else ""
+    return (f"Partner webhook {row['action']} to {safe_url(row['url'])}: {row['status']} "
+            f"({row['requests_made_count']} request(s){answer})")
+
+
+async def _partner_webhooks(conn, record) -> list[Chapter]:
+    rows = await conn.fetch(
+        "SELECT d.action, d.url, d.status, d.requests_made_count, d.response_status_code, d.created_at "
+        "FROM partner_webhook_deliveries d JOIN partner_events e ON e.id = d.event_id "
+        "WHERE e.entity_id = $1 AND e.object_id = $2 ORDER BY d.created_at", record["entity_id"], record["id"])
+    return [Chapter(r["created_at"], "partner", _delivery_title(r)) for r in rows]
+
+
 async def story(conn, record) -> list[Chapter]:
-    chapters = await _events(conn, record) + await _pushes(conn, record) + await _history(conn, record)
+    chapters = (await _events(conn, record) + await _pushes(conn, record) + await _history(conn, record)
+                + await _partner_webhooks(conn, record))
     return sorted(chapters, key=lambda c: c.at)
 
 

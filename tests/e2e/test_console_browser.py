@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import client, flows
 from tests.support.console import csrf_token, operator, shot, sign_in
+from tests.support.infra import free_port
 from tests.support.system import db
 
 pytestmark = pytest.mark.browser
@@ -178,3 +179,26 @@ def test_admin_disconnects_after_confirming(system, browser, admin, partner, acc
     page.get_by_role("button", name="Yes, disconnect").click()
     assert "connection is disconnected" in page.get_by_role("status").inner_text()
     assert sdk.accounting.connections.get_by_id(created.id).status == "disconnected"
+
+
+def test_a_records_story_shows_the_webhooks_sent_to_the_partner_without_their_secrets(
+        system, browser, admin, access_token, failed_invoice):
+    headers = {"Authorization": f"Bearer {access_token}", "X-Monite-Version": client.VERSION}
+    target = f"http://127.0.0.1:{free_port()}/hooks?token=s3cret-in-the-url"  # nobody listens there
+    subscription = httpx.post(f"{system.api_url}/v1/webhook_subscriptions", headers=headers, json={
+        "object_type": "accounting_synced_record", "url": target}).raise_for_status().json()
+    try:
+        page = browser.new_context().new_page()
+        sign_in(page, system.api_url, admin)
+        page.goto(f"{system.api_url}/console/records/{failed_invoice['stuck']}")
+        page.get_by_role("button", name="Push again").click()  # error → pending → error, both announced
+        _reload_until(page, "Partner webhook accounting_synced_record.error", "the partner webhooks to be shown")
+        story = page.locator("ol.story").inner_text()
+        assert f"accounting_synced_record.pending to {target.split('?')[0]}" in story
+        assert "s3cret" not in page.content() and subscription["secret"] not in page.content()
+        page.get_by_role("link", name="Overview").click()
+        waiting = page.get_by_role("region", name="Webhooks to partners").inner_text()
+        assert re.search(r"Deliveries waiting\t[1-9]", waiting), waiting
+        assert "s3cret" not in page.content() and subscription["secret"] not in page.content()
+    finally:
+        httpx.delete(f"{system.api_url}/v1/webhook_subscriptions/{subscription['id']}", headers=headers)
