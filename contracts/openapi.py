@@ -10,12 +10,18 @@ from contracts.api.routes import PATH_PARAM_SCHEMAS, ROUTES, Route
 from contracts.jsonschema import components
 
 _ERRORS = {
-    400: ("BadRequest", "The request is malformed."),
+    400: ("BadRequest", "The body is not JSON (or, for a revoke, the token is not the partner's)."),
     401: ("Unauthorized", "Missing, malformed, expired or revoked bearer token, or bad credentials."),
     404: ("NotFound", "No such object for this entity (or the entity is not the partner's)."),
     409: ("Conflict", "The request contradicts the current state (e.g. a second active connection)."),
-    422: ("UnprocessableEntity", "A header, a parameter or the body is invalid."),
-    429: ("TooManyRequests", "Too many requests; retry after `Retry-After` seconds."),
+    413: ("PayloadTooLarge", "The body is larger than the API accepts."),
+    415: ("UnsupportedMediaType", "The body is not `application/json`."),
+    422: ("UnprocessableEntity", "A header, a parameter or the body is invalid: `detail` names "
+                                "each offending field (`loc`) and what is wrong (`msg`)."),
+    502: ("ProviderRefused", "The accounting provider refused the request for good; the message "
+                            "carries the provider's reason. Retrying the same request will not help."),
+    503: ("ProviderUnavailable", "The accounting provider is unavailable or rate-limited; retry "
+                                "after `Retry-After` seconds."),
 }
 _HEADERS = {
     "XMoniteVersion": {"name": "X-Monite-Version", "in": "header", "required": True,
@@ -86,10 +92,11 @@ def _operation(r: Route, refs, schemas) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": r.operation_id, "summary": r.summary, "tags": list(r.tags),
                           "parameters": _parameters(r, refs, schemas),
                           "responses": {str(r.status): _success(r, refs)}}
-    for status in r.errors:
+    for status in r.error_statuses:
         op["responses"][str(status)] = {"$ref": f"#/components/responses/{_ERRORS[status][0]}"}
     if r.operation_id == "get_readyz":
-        op["responses"]["503"] = {"description": "A dependency is unreachable.",
+        op["responses"]["503"] = {"description": "A part the process needs is missing; the body "
+                                                 "says which.",
                                   "content": {r.media_type: {"schema": _ref(r.response, refs)}}}
     if r.request:
         op["requestBody"] = {"required": r.request_required, "content": {
@@ -142,6 +149,6 @@ def _error_responses(refs) -> dict[str, Any]:
         body = ValidationErrorBody if status == 422 else ErrorBody
         responses[name] = {"description": description,
                            "content": {"application/json": {"schema": _ref(body, refs)}}}
-    responses["TooManyRequests"]["headers"] = {"Retry-After": {
+    responses["ProviderUnavailable"]["headers"] = {"Retry-After": {
         "description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
     return responses

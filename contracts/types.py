@@ -24,7 +24,10 @@ class Contract(BaseModel):
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 or 9999-12-31T23:00-05:00 has no UTC date-time
+        raise ValueError("date-time is out of range once converted to UTC") from None
 
 
 def _assume_utc(value: object) -> object:

@@ -7,9 +7,9 @@ from contracts.api.accounts import (AccountingTaxRateList, AccountingTaxRateList
 from contracts.api.auth import (AccessTokenResponse, AuthTokenRequest, ClientCredentialsGrant,
                                 EntityUserGrant, RevokeTokenRequest)
 from contracts.api.common import (ConnectionStatus, ErrorBody, ErrorDetail, HealthResponse,
-                                  MessageResponse, Order, Platform, ServiceProvider,
-                                  SyncObjectType, SyncStatus, ValidationErrorBody,
-                                  ValidationErrorItem)
+                                  MessageResponse, Order, Platform, ReadinessResponse,
+                                  ServiceProvider, SyncObjectType, SyncStatus,
+                                  ValidationErrorBody, ValidationErrorItem)
 from contracts.api.connections import (AccountingConnectionError, AccountingConnectionList,
                                        AccountingConnectionResponse, BusinessInfo,
                                        ConnectionError, CreateConnectionRequest, DataPull,

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from contracts.api.common import Order
+from contracts.api.common import Order, PaginationToken
 from contracts.types import Contract, Currency
 
 
@@ -14,7 +14,7 @@ class CursorListQuery(Contract):
 
     order: Order = "asc"
     limit: int = Field(100, ge=0, le=250)
-    pagination_token: str | None = None
+    pagination_token: PaginationToken | None = None
     sort: Literal["name"] | None = None
 
 

@@ -5,24 +5,25 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, RootModel
 
-from contracts.types import Contract, NonEmptyStr
+from contracts.api.common import NonEmptyText
+from contracts.types import Contract
 
 
 class ClientCredentialsGrant(Contract):
     """A partner token. An `entity_user_id` sent along (even `null`) is ignored."""
 
     grant_type: Literal["client_credentials"]
-    client_id: NonEmptyStr
-    client_secret: NonEmptyStr
+    client_id: NonEmptyText
+    client_secret: NonEmptyText
 
 
 class EntityUserGrant(Contract):
     """A token acting as one entity user."""
 
     grant_type: Literal["entity_user"]
-    client_id: NonEmptyStr
-    client_secret: NonEmptyStr
-    entity_user_id: NonEmptyStr
+    client_id: NonEmptyText
+    client_secret: NonEmptyText
+    entity_user_id: NonEmptyText
 
 
 class AuthTokenRequest(RootModel[Annotated[Union[ClientCredentialsGrant, EntityUserGrant],
@@ -37,6 +38,6 @@ class AccessTokenResponse(Contract):
 
 
 class RevokeTokenRequest(Contract):
-    client_id: NonEmptyStr
-    client_secret: NonEmptyStr
-    token: NonEmptyStr
+    client_id: NonEmptyText
+    client_secret: NonEmptyText
+    token: NonEmptyText

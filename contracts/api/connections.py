@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from contracts.api.common import ConnectionStatus, Platform
+from contracts.api.common import ConnectionStatus, Platform, Text
 from contracts.types import Contract, UtcDatetime
 
 
@@ -57,7 +57,7 @@ class CreateConnectionRequest(Contract):
 class DataPullQuery(Contract):
     """Query of `POST …/{connection_id}/data_pulls` (older API): which dataset to pull."""
 
-    resource_type: str | None = Field(None, examples=["receivables", "line_items"])
+    resource_type: Text | None = Field(None, examples=["receivables", "line_items"])
 
 
 class DataPull(Contract):

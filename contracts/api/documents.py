@@ -17,7 +17,7 @@ class OffsetListQuery(Contract):
     """Query of the read-through lists."""
 
     limit: int = Field(100, ge=1, le=250, description="Number of results per page.")
-    offset: int = Field(0, ge=0, description="Number of results to skip.")
+    offset: int = Field(0, ge=0, le=2**31 - 1, description="Number of results to skip.")
 
 
 class AccountingRefObject(Contract):

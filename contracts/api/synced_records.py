@@ -6,7 +6,8 @@ from uuid import UUID
 
 from pydantic import Field
 
-from contracts.api.common import Order, Platform, ServiceProvider, SyncObjectType, SyncStatus
+from contracts.api.common import (Order, PaginationToken, Platform, ServiceProvider, SyncObjectType,
+                                  SyncStatus)
 from contracts.types import Contract, LenientUtcDatetime, UtcDatetime
 
 
@@ -59,7 +60,7 @@ class SyncedRecordListQuery(Contract):
     object_type: SyncObjectType
     order: Order = "asc"
     limit: int = Field(100, ge=0, le=250)
-    pagination_token: str | None = None
+    pagination_token: PaginationToken | None = None
     sort: Literal["created_at", "updated_at"] | None = None
     object_id: UUID | None = None
     object_id__in: list[UUID] | None = Field(None, description="Repeat the parameter per id.")

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from contracts.api import AccessTokenResponse, AuthTokenRequest, MessageResponse, RevokeTokenRequest
 from services.api.context import dump, parse_body, res
+from services.api.errors import BadRequest
 from services.auth import partners, tokens
 from services.core.errors import Unauthorized
 
@@ -35,8 +36,7 @@ async def revoke(request: web.Request) -> web.Response:
     body = await parse_body(request, RevokeTokenRequest)
     partner_id = await _partner(request, body.client_id, body.client_secret)
     if not await tokens.revoke(res(request).pool, res(request).settings, body.token, partner_id):
-        raise web.HTTPBadRequest(text='{"error": {"message": "Token is not a valid token of this partner"}}',
-                                 content_type="application/json")
+        raise BadRequest("Token is not a valid token of this partner")
     log.info("auth.token_revoked", partner_id=partner_id)
     return dump(MessageResponse(message="Token revoked"))
 

@@ -7,10 +7,11 @@ from contracts.api import (
     AccountingConnectionList,
     AccountingConnectionResponse,
     CreateConnectionRequest,
+    DataPullQuery,
     DataPullResponse,
     MessageResponse,
 )
-from services.api.context import dump, entity_id, parse_body, path_uuid, res
+from services.api.context import dump, entity_id, parse_body, parse_query, path_uuid, res
 from services.connections import repo, service
 from services.core.errors import NotFound
 
@@ -34,7 +35,7 @@ async def create_connection(request: web.Request) -> web.Response:
 
 
 async def get_connection(request: web.Request) -> web.Response:
-    row = await repo.get(res(request).pool, path_uuid(request, "connection_id", "Accounting connection"),
+    row = await repo.get(res(request).pool, path_uuid(request, "connection_id"),
                          await entity_id(request))
     if row is None:
         raise NotFound("Accounting connection not found")
@@ -44,24 +45,25 @@ async def get_connection(request: web.Request) -> web.Response:
 async def disconnect(request: web.Request) -> web.Response:
     r = res(request)
     row = await service.disconnect(r.pool, r.adapter, await entity_id(request),
-                                   path_uuid(request, "connection_id", "Accounting connection"))
+                                   path_uuid(request, "connection_id"))
     return _one(row)
 
 
 async def sync(request: web.Request) -> web.Response:
     _, started = await service.request_sync(
         res(request).pool, await entity_id(request),
-        path_uuid(request, "connection_id", "Accounting connection"), "api")
+        path_uuid(request, "connection_id"), "api")
     message = "Started connection data sync." if started else "Connection data sync is already running."
     return dump(MessageResponse(message=message), 202)
 
 
 async def data_pulls(request: web.Request) -> web.Response:
-    connection_id = path_uuid(request, "connection_id", "Accounting connection")
+    connection_id = path_uuid(request, "connection_id")
+    query = parse_query(request, DataPullQuery)
     run, _ = await service.request_sync(res(request).pool, await entity_id(request), connection_id,
                                         "data_pulls")
     pull = {"id": run["id"], "connection_id": connection_id,
-            "resource_type": request.query.get("resource_type", "all"),
+            "resource_type": query.resource_type or "all",
             "status": "queued" if run["status"] == "running" else run["status"],
             "requested_at": run["started_at"], "errors": None}
     return dump(DataPullResponse(data=[pull]), 202)

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
 
 import structlog
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from services.api.errors import pydantic_detail, read_json
+from services.api.parsing import parse_body, parse_query, path_text, path_uuid, uuid_value
 from services.auth import tokens
 from services.app_keys import DEPS, AppDeps
 from services.core.errors import NotFound, Unauthorized, ValidationFailed
 
-M = TypeVar("M", bound=BaseModel)
+__all__ = ["PRINCIPAL", "auth_middleware", "dump", "entity_id", "parse_body",
+           "parse_query", "path_text", "path_uuid", "principal", "res"]
 PRINCIPAL = web.RequestKey("principal", tokens.Principal)
 PUBLIC_PATHS = ("/v1/auth/token", "/v1/auth/revoke")
 # An entity's partner never changes (entity events for another partner are refused) and entities
@@ -55,15 +55,16 @@ async def auth_middleware(request: web.Request, handler):
     return await handler(request)
 
 
-async def entity_id(request: web.Request, raw: str | None = None) -> uuid.UUID:
-    """The entity of X-Monite-Entity-Id (or ``raw``); 404 unless it belongs to the partner."""
-    raw = raw if raw is not None else request.headers.get("X-Monite-Entity-Id", "").strip()
-    if not raw:
-        raise _missing_header("x-monite-entity-id")
-    try:
-        value = uuid.UUID(raw)
-    except ValueError:
-        raise NotFound("Entity not found") from None
+async def entity_id(request: web.Request, path_param: str | None = None) -> uuid.UUID:
+    """The entity of X-Monite-Entity-Id (or of the path parameter ``path_param``); 422 when
+    malformed, 404 unless it belongs to the partner."""
+    if path_param is not None:
+        value = path_uuid(request, path_param)
+    else:
+        raw = request.headers.get("X-Monite-Entity-Id", "").strip()
+        if not raw:
+            raise _missing_header("x-monite-entity-id")
+        value = uuid_value(raw, ["header", "x-monite-entity-id"])
     owner = _OWNERS.get(value)
     if owner is None:
         owner = await res(request).pool.fetchval("SELECT partner_id FROM entities WHERE id = $1", value)
@@ -75,34 +76,6 @@ async def entity_id(request: web.Request, raw: str | None = None) -> uuid.UUID:
         raise NotFound("Entity not found")
     structlog.contextvars.bind_contextvars(entity_id=str(value))
     return value
-
-
-def path_uuid(request: web.Request, name: str, what: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.match_info[name])
-    except ValueError:
-        raise NotFound(f"{what} not found") from None
-
-
-async def parse_body(request: web.Request, model: type[M], *, optional: bool = False) -> M | None:
-    data = await read_json(request, optional=optional)
-    if data is None:
-        return None
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed("Invalid request body", pydantic_detail(exc, "body")) from exc
-
-
-def parse_query(request: web.Request, model: type[M], multi: tuple[str, ...] = ()) -> M:
-    data: dict[str, object] = {}
-    for key in request.query:
-        values = request.query.getall(key)
-        data[key] = values if key in multi else values[-1]
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed("Invalid query", pydantic_detail(exc, "query")) from exc
 
 
 def dump(model: BaseModel, status: int = 200) -> web.Response:

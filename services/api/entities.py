@@ -18,14 +18,14 @@ def _merge(current: dict, patch: dict) -> dict:
 
 
 async def get_settings(request: web.Request) -> web.Response:
-    entity = await entity_id(request, request.match_info["entity_id"])
+    entity = await entity_id(request, "entity_id")
     stored = await res(request).pool.fetchval("SELECT accounting_settings FROM entities WHERE id = $1",
                                               entity)
     return dump(EntitySettingsResponse(accounting=stored or None))
 
 
 async def patch_settings(request: web.Request) -> web.Response:
-    entity = await entity_id(request, request.match_info["entity_id"])
+    entity = await entity_id(request, "entity_id")
     body = await parse_body(request, AccountingSettingsPayload)
     patch = body.model_dump(mode="json", exclude_unset=True).get("accounting") or {}
     async with res(request).pool.acquire() as conn, conn.transaction():

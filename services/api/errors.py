@@ -1,11 +1,9 @@
 """Errors to HTTP, in one place: {"error": {"message"}} for 4xx/5xx, {"detail": [...]} for 422."""
 from __future__ import annotations
 
-import json
-
+import asyncpg
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
 
 from services.core.errors import (
     Conflict,
@@ -13,6 +11,7 @@ from services.core.errors import (
     NotFound,
     PermanentError,
     ProviderError,
+    ProviderRejected,
     RetryableError,
     Unauthorized,
     ValidationFailed,
@@ -22,17 +21,20 @@ from services.core.http import MAX_BODY
 log = structlog.get_logger(__name__)
 
 
+class BadRequest(PermanentError):
+    """Raised when a request cannot be read at all (its body is not JSON)."""
+
+
+class UnsupportedMediaType(PermanentError):
+    """Raised when a request body comes in a media type the API does not read."""
+
+
 def error_response(status: int, message: str, headers: dict | None = None) -> web.Response:
     return web.json_response({"error": {"message": message}}, status=status, headers=headers)
 
 
 def validation_response(detail: list[dict]) -> web.Response:
     return web.json_response({"detail": detail}, status=422)
-
-
-def pydantic_detail(exc: ValidationError, prefix: str) -> list[dict]:
-    return [{"loc": [prefix, *err["loc"]], "msg": err["msg"], "type": err["type"]}
-            for err in exc.errors(include_url=False, include_context=False)]
 
 
 @web.middleware
@@ -49,6 +51,10 @@ async def errors_middleware(request: web.Request, handler):
         raise
     except ValidationFailed as exc:
         return validation_response(exc.errors or [{"loc": [], "msg": exc.message, "type": "value_error"}])
+    except BadRequest as exc:
+        return error_response(400, exc.message)
+    except UnsupportedMediaType as exc:
+        return error_response(415, exc.message)
     except Unauthorized as exc:
         return error_response(401, exc.message or "Not authenticated",
                               headers={"WWW-Authenticate": "Bearer"})
@@ -56,6 +62,9 @@ async def errors_middleware(request: web.Request, handler):
         return error_response(404, exc.message or "Not found")
     except Conflict as exc:
         return error_response(409, exc.message)
+    except ProviderRejected as exc:  # permanent: retrying cannot help, so no Retry-After
+        log.warning("api.provider_refused", error=str(exc), provider_status=exc.status)
+        return error_response(502, f"The accounting provider refused the request: {exc.message}")
     except (ProviderError, RetryableError) as exc:
         log.warning("api.provider_unavailable", error=str(exc))
         retry_after = getattr(exc, "retry_after", None) or 5
@@ -63,6 +72,10 @@ async def errors_middleware(request: web.Request, handler):
                               headers={"Retry-After": str(int(retry_after))})
     except PermanentError as exc:
         return error_response(400, exc.message)
+    except asyncpg.DataError as exc:  # a value the parsing edge let through and PostgreSQL refused
+        log.warning("api.value_refused_by_database", error=str(exc))
+        return validation_response([{"loc": [], "msg": "A value in the request cannot be stored",
+                                     "type": "value_error"}])
     except LedgersyncError as exc:
         log.exception("api.unhandled_error")
         return error_response(500, exc.message or "Internal error")
@@ -70,18 +83,3 @@ async def errors_middleware(request: web.Request, handler):
         log.exception("api.unhandled_error")
         return error_response(500, "Internal error")
 
-
-async def read_json(request: web.Request, *, optional: bool = False) -> object:
-    """The request body as JSON; a clear 400 when it is not JSON, None when empty and optional."""
-    raw = await request.read()  # raises 413 past client_max_size
-    if not raw.strip():
-        if optional:
-            return None
-        raise ValidationFailed("Request body is required",
-                               [{"loc": ["body"], "msg": "Field required", "type": "missing"}])
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": {"message": f"Request body is not valid JSON: {exc}"}}),
-            content_type="application/json") from exc

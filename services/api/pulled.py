@@ -18,7 +18,7 @@ from contracts.api import (
     OffsetListQuery,
 )
 from services.api import shapes
-from services.api.context import dump, entity_id, parse_query, res
+from services.api.context import dump, entity_id, parse_query, path_text, res
 from services.api.pagination import Cursor, Tokens, keyset_page
 from services.core.errors import NotFound
 
@@ -82,12 +82,12 @@ def offset_list(kind: str):
     return view
 
 
-def single(kind: str, by_provider_id: bool):
+def single(kind: str, param: str, by_provider_id: bool):
     data_type, shape, _, item_model, what = {**CURSOR_LISTS, **OFFSET_LISTS}[kind]
 
     async def view(request: web.Request) -> web.Response:
         entity = await entity_id(request)
-        raw = request.match_info["item_id"]
+        raw = path_text(request, param)
         async with res(request).pool.acquire() as conn:
             connection = await current_connection(conn, entity)
             if by_provider_id:
@@ -109,11 +109,12 @@ def single(kind: str, by_provider_id: bool):
 def routes() -> list[web.RouteDef]:
     return [
         web.get("/v1/accounting_tax_rates", cursor_list("tax_rates")),
-        web.get("/v1/accounting_tax_rates/{item_id}", single("tax_rates", False)),
+        web.get("/v1/accounting_tax_rates/{tax_rate_id}", single("tax_rates", "tax_rate_id", False)),
         web.get("/v1/ledger_accounts", cursor_list("ledger_accounts")),
-        web.get("/v1/ledger_accounts/{item_id}", single("ledger_accounts", False)),
+        web.get("/v1/ledger_accounts/{ledger_account_id}",
+                single("ledger_accounts", "ledger_account_id", False)),
         web.get("/v1/accounting/receivables", offset_list("receivables")),
-        web.get("/v1/accounting/receivables/{item_id}", single("receivables", True)),
+        web.get("/v1/accounting/receivables/{invoice_id}", single("receivables", "invoice_id", True)),
         web.get("/v1/accounting/payables", offset_list("payables")),
-        web.get("/v1/accounting/payables/{item_id}", single("payables", True)),
+        web.get("/v1/accounting/payables/{payable_id}", single("payables", "payable_id", True)),
     ]

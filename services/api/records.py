@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import structlog
 from aiohttp import web
-from pydantic import ValidationError
-
 from contracts.api import SyncedRecordListQuery, SyncRecordList, SyncRecordResource
 from services.api.context import dump, entity_id, parse_query, path_uuid, res
-from services.api.errors import pydantic_detail
 from services.api.pagination import Cursor, Tokens, keyset_page
-from services.core.errors import NotFound, ValidationFailed
+from services.api.parsing import validate_query
+from services.core.errors import NotFound
 from services.push import records as push_records
 from services.records import repo
 
@@ -40,11 +38,8 @@ def _query(request: web.Request, tokens: Tokens) -> tuple[SyncedRecordListQuery,
     if not token:
         return parse_query(request, SyncedRecordListQuery, multi=("object_id__in",)), None
     cursor = tokens.decode(token)  # every other parameter but limit comes from the token
-    try:
-        query = SyncedRecordListQuery.model_validate({**cursor.query, "limit": request.query.get("limit", 100)})
-    except ValidationError as exc:
-        raise ValidationFailed("Invalid query", pydantic_detail(exc, "query")) from exc
-    return query, cursor
+    limit = request.query.getall("limit", ["100"])[-1]
+    return validate_query(SyncedRecordListQuery, {**cursor.query, "limit": limit}), cursor
 
 
 async def list_records(request: web.Request) -> web.Response:
@@ -66,7 +61,7 @@ async def list_records(request: web.Request) -> web.Response:
 
 
 async def get_record(request: web.Request) -> web.Response:
-    row = await repo.get(res(request).pool, path_uuid(request, "record_id", "Synced record"),
+    row = await repo.get(res(request).pool, path_uuid(request, "synced_record_id"),
                          await entity_id(request))
     if row is None:
         raise NotFound("Synced record not found")
@@ -76,7 +71,7 @@ async def get_record(request: web.Request) -> web.Response:
 async def push_record(request: web.Request) -> web.Response:
     """Push again after a person fixed the cause; a record that is done stays as it is."""
     entity = await entity_id(request)
-    record_id = path_uuid(request, "record_id", "Synced record")
+    record_id = path_uuid(request, "synced_record_id")
     async with res(request).pool.acquire() as conn, conn.transaction():
         row = await push_records.push_again(conn, record_id, entity)
     log.info("push.manual", record_id=str(record_id), status=row["sync_status"])
@@ -85,5 +80,5 @@ async def push_record(request: web.Request) -> web.Response:
 
 def routes() -> list[web.RouteDef]:
     base = "/v1/accounting_synced_records"
-    return [web.get(base, list_records), web.get(base + "/{record_id}", get_record),
-            web.post(base + "/{record_id}/push", push_record)]
+    return [web.get(base, list_records), web.get(base + "/{synced_record_id}", get_record),
+            web.post(base + "/{synced_record_id}/push", push_record)]

@@ -29,7 +29,7 @@ def _partner(request: web.Request) -> uuid.UUID:
 
 
 def _id(request: web.Request) -> uuid.UUID:
-    return path_uuid(request, "webhook_subscription_id", "Webhook subscription")
+    return path_uuid(request, "webhook_subscription_id")
 
 
 def _invalid(field: str, msg: str) -> ValidationFailed:

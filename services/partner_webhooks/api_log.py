@@ -60,7 +60,7 @@ async def list_events(request: web.Request) -> web.Response:
 
 async def get_event(request: web.Request) -> web.Response:
     row = await res(request).pool.fetchrow("SELECT * FROM partner_events WHERE id = $1 AND entity_id = $2",
-                                           path_uuid(request, "event_id", "Event"), await entity_id(request))
+                                           path_uuid(request, "event_id"), await entity_id(request))
     if row is None:
         raise NotFound("Event not found")
     return dump(EventResource.model_validate(event_to_api(row)))

@@ -3,12 +3,11 @@ keyset tokens (with a token, every parameter but `limit` comes from it)."""
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from services.api.context import parse_query, res
-from services.api.errors import pydantic_detail
 from services.api.pagination import Cursor, Tokens, keyset_page
-from services.core.errors import ValidationFailed
+from services.api.parsing import validate_query
 
 _RANGE_OPS = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
 
@@ -18,10 +17,7 @@ def _parsed(request: web.Request, model: type[BaseModel], tokens: Tokens):
     if not token:
         return parse_query(request, model), None
     cursor = tokens.decode(token)
-    try:
-        return model.model_validate({**cursor.query, "limit": request.query.get("limit", 100)}), cursor
-    except ValidationError as exc:
-        raise ValidationFailed("Invalid query", pydantic_detail(exc, "query")) from exc
+    return validate_query(model, {**cursor.query, "limit": request.query.getall("limit", ["100"])[-1]}), cursor
 
 
 def created_range(query, alias: str, args: list) -> list[str]:
