@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test venv migrate contracts browser lint clean bench
+.PHONY: run test venv migrate contracts browser lint fuzz clean bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,6 +28,14 @@ run: migrate
 ## The whole suite against real PostgreSQL and RabbitMQ (its own database and vhost).
 test: venv browser
 	$(PY) -m pytest -q
+
+## ruff (configured in pyproject.toml); `.ci/run` runs it before the tests.
+lint: venv
+	$(PY) -m ruff check .
+
+## schemathesis, all checks, against a running system (also part of `make test`).
+fuzz: venv
+	$(PY) -m pytest -q tests/e2e/test_fuzz.py
 
 ## Headless Chromium for the consent-page test comes from Debian, never a browser download.
 browser:

@@ -6,8 +6,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from contracts.api.common import (Order, PaginationToken, Platform, ServiceProvider, SyncObjectType,
-                                  SyncStatus)
+from contracts.api.common import Order, PaginationToken, Platform, ServiceProvider, SyncObjectType, SyncStatus
 from contracts.types import Contract, LenientUtcDatetime, UtcDatetime
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import structlog
 from aiohttp import web
+
 from contracts.api import SyncedRecordListQuery, SyncRecordList, SyncRecordResource
 from services.api.context import dump, entity_id, parse_query, path_uuid, res
 from services.api.pagination import Cursor, Tokens, keyset_page

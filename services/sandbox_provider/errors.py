@@ -55,7 +55,7 @@ async def json_object(request: web.Request) -> dict:
         body = await request.json()
     except ValueError:
         raise bad_request("The request body is not valid JSON",
-                          [validation_item(None, "The request body is not valid JSON", "JsonParse")])
+                          [validation_item(None, "The request body is not valid JSON", "JsonParse")]) from None
     if not isinstance(body, dict):
         raise bad_request("The request body must be a JSON object",
                           [validation_item(None, "Expected a JSON object", "JsonParse")])

@@ -46,7 +46,7 @@ async def test_one_leader_ticks_at_a_time_and_the_follower_takes_over_when_it_go
         return tick
 
     loops = {name: asyncio.create_task(leader.lead(pool, [tick_of(name)], every_s=0.02))
-             for name, pool in zip(("a", "b"), replicas)}
+             for name, pool in zip(("a", "b"), replicas, strict=True)}
     try:
         await eventually(lambda: len(ran) >= 15, what="fifteen ticks")
         assert len(set(ran)) == 1, f"both loops ran ticks: {ran}"
@@ -75,7 +75,7 @@ async def test_a_leader_whose_session_dies_stops_ticking_and_the_follower_takes_
         return tick
 
     loops = {name: asyncio.create_task(leader.lead(pool, [tick_of(name)], every_s=0.02))
-             for name, pool in zip(("a", "b"), replicas)}
+             for name, pool in zip(("a", "b"), replicas, strict=True)}
     try:
         await eventually(lambda: len(ran) >= 5, what="the first ticks")
         first, second = ran[0], ({"a", "b"} - {ran[0]}).pop()

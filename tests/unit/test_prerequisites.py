@@ -3,14 +3,22 @@ from __future__ import annotations
 
 import pytest
 
-from services.sync.prerequisites import (Mapping, Party, TaxRate, check_bill, check_payment,
-                                         check_sales_document, pick_tax_rate)
+from services.sync.prerequisites import (
+    Mapping,
+    Party,
+    TaxRate,
+    check_bill,
+    check_payment,
+    check_sales_document,
+    pick_tax_rate,
+)
 
 RATES = [TaxRate("t19", "Standard 19%", 1900), TaxRate("t7", "Reduced", 700), TaxRate("t0", "Exempt", 0),
          TaxRate("t16old", "Old 16%", 1600, "Archived"), TaxRate("t19b", "Another 19%", 1900)]
 BY_ID = {"our-19": RATES[0], "our-7": RATES[1], "our-16": RATES[3]}
 DONE = Mapping("done", "cust-1", None, "rec-c")
 MAPPED = {"p1": ("Widget", Mapping("done", "item-1", None, "rec-p1"))}
+ACME = Party("Acme", DONE)
 
 
 def line(rate=1900, product="p1", rate_id=None):
@@ -18,7 +26,7 @@ def line(rate=1900, product="p1", rate_id=None):
             "vat_rate_id": rate_id}
 
 
-def sales(lines, party=Party("Acme", DONE), products=MAPPED):
+def sales(lines, party=ACME, products=MAPPED):
     return check_sales_document(lines=lines, party=party, counterpart_id="c1", products=products, rates=RATES,
                                 rates_by_id=BY_ID, system="Xero")
 
