@@ -96,8 +96,8 @@ def match_linked_elsewhere(role: str, name: str, system: str, candidates: tuple[
     return SyncError("multiple_matches",
                      f"The only {role} in {system} matching the counterpart {name!r}, {contact}, is already "
                      f"mapped to counterpart {other!r}",
-                     f"If they are one business, merge the two counterparts in ledgersync; if not, give them "
-                     f"distinct names, countries, cities or addresses, then push again")
+                     "If they are one business, merge the two counterparts in ledgersync; if not, give them "
+                     "distinct names, countries, cities or addresses, then push again")
 
 
 def name_in_use(role: str, name: str, system: str, holders: tuple[str, ...]) -> SyncError:
