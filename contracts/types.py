@@ -33,6 +33,8 @@ def _to_utc(value: datetime) -> datetime:
 def _assume_utc(value: object) -> object:
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)) or isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError("a date-time is an ISO 8601 string (2026-11-20T10:00:00Z), not a number")
     if isinstance(value, str):
         text = value.strip()
         if _DATE_ONLY.fullmatch(text):
@@ -43,6 +45,7 @@ def _assume_utc(value: object) -> object:
 
 
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _NAIVE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from contracts.api.common import Order
+from contracts.api.common import Order, PaginationToken
 from contracts.types import Contract, LenientUtcDatetime, UtcDatetime
 
 WebhookObjectType = Literal["accounting_connection", "accounting_synced_record"]
@@ -33,7 +33,8 @@ def check_event_types(object_type: str, event_types: list[str] | None) -> list[s
     return list(dict.fromkeys(event_types or []))
 
 
-_URL = dict(min_length=1, max_length=2083, description="Where the webhooks are POSTed; HTTPS, a "
+_URL = dict(min_length=1, max_length=2083, pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s\x00]*)?$",
+            description="Where the webhooks are POSTed; HTTPS, a "
             "direct URL (redirects are not followed). Private, loopback and link-local targets are "
             "refused unless the deployment allows them (development only).")
 
@@ -50,6 +51,21 @@ class WebhookSubscriptionCreate(Contract):
     def _known_events(cls, value: list[str] | None, info: ValidationInfo) -> list[str]:
         object_type = info.data.get("object_type")  # absent when it was invalid itself
         return check_event_types(object_type, value) if object_type else list(value or [])
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        """Documents which events each object type has: one variant per object type."""
+        reference = handler(core_schema)
+        schema = handler.resolve_ref_schema(reference)
+        variants = [{"type": "object", "required": schema.get("required", []), "properties": {
+            **schema["properties"], "object_type": {"const": object_type},
+            "event_types": {"anyOf": [{"type": "array", "items": {"enum": list(events)}}, {"type": "null"}],
+                            "description": "Omitted, null or `[]`: every event of the object type."}}}
+            for object_type, events in OBJECT_EVENTS.items()]
+        kept = {key: schema[key] for key in ("title", "description") if key in schema}
+        schema.clear()
+        schema.update(kept, oneOf=variants)
+        return reference
 
 
 class WebhookSubscriptionUpdate(Contract):
@@ -91,7 +107,7 @@ class _ListQuery(Contract):
 
     order: Order = "asc"
     limit: int = Field(100, ge=0, le=100)
-    pagination_token: str | None = None
+    pagination_token: PaginationToken | None = None
     sort: CursorField | None = None
     created_at__gt: LenientUtcDatetime | None = None
     created_at__lt: LenientUtcDatetime | None = None

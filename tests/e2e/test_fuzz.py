@@ -18,7 +18,8 @@ from tests.support import client, flows
 
 SEED = 20261201
 MAX_EXAMPLES = 5
-TOKEN_LISTS = ["get_accounting_tax_rates", "get_ledger_accounts", "get_accounting_synced_records"]
+TOKEN_LISTS = ["get_accounting_tax_rates", "get_ledger_accounts", "get_accounting_synced_records",
+               "get_webhook_subscriptions", "get_webhook_deliveries", "get_events"]
 # Checking a client secret costs an argon2 hash by design (~0.1 s): the credential calls get the
 # examples and fuzzing phases, not the coverage phase's hundred-odd boundary cases.
 SLOW_AUTH = ["post_auth_token", "post_auth_revoke"]
