@@ -56,8 +56,8 @@ async def overview(request: web.Request) -> web.Response:
         outcome, data = await _outcome(request, conn), await queries.overview(conn)
         pushes, hooks = await queries.pushes_by_hour(conn), await queries.partner_webhooks(conn)
     svg = Markup(chart.pushes_svg(pushes, datetime.now(UTC)))  # noqa: S704 - built from escaped parts
-    return _page(request, "overview.html", **data, chart=svg, readiness=await _readiness(request), hooks=hooks, outcome=outcome,
-                 queues=await broker.queue_states(res(request).settings),
+    return _page(request, "overview.html", **data, chart=svg, readiness=await _readiness(request), hooks=hooks,
+                 outcome=outcome, queues=await broker.queue_states(res(request).settings),
                  object_types=queries.OBJECT_TYPES, statuses=queries.STATUSES)
 
 

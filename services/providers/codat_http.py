@@ -3,7 +3,6 @@
 and a metric per call, and an optional observer that sees every exchange."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
