@@ -73,7 +73,11 @@ class WebhookSubscriptionUpdate(Contract):
 
     object_type: WebhookObjectType | None = None
     url: str | None = Field(None, **_URL)
-    event_types: list[str] | None = None
+    event_types: list[str] | None = Field(None, description="Events of the subscription's object type "
+                                          "(as it is after this change); any other is a 422.",
+                                          json_schema_extra={"anyOf": [{"type": "array", "items": {
+                                              "enum": sorted({e for v in OBJECT_EVENTS.values() for e in v})}},
+                                              {"type": "null"}]})
 
 
 class WebhookSubscriptionResource(Contract):
