@@ -18,7 +18,8 @@ from tests.support.system import RunningSystem, cli
 
 SETTINGS = {"LEDGERSYNC_PARTNER_WEBHOOK_RETRY_BASE_S": "0.2", "LEDGERSYNC_PARTNER_WEBHOOK_RETRY_CAP_S": "1",
             "LEDGERSYNC_PARTNER_WEBHOOK_RETRY_FOR": "8s", "LEDGERSYNC_PARTNER_WEBHOOK_TIMEOUT_S": "120",
-            "LEDGERSYNC_PARTNER_WEBHOOK_CONCURRENCY": "4", "LEDGERSYNC_PARTNER_WEBHOOK_PER_SUBSCRIPTION": "2"}
+            "LEDGERSYNC_PARTNER_WEBHOOK_CONCURRENCY": "4", "LEDGERSYNC_PARTNER_WEBHOOK_PER_SUBSCRIPTION": "2",
+            "LEDGERSYNC_DB_POOL_MAX": "5"}  # a second system on a shared PostgreSQL: stay small
 CONNECTION_EVENTS = ("pending_auth", "connected", "disconnected", "deauthorized")
 
 
@@ -64,7 +65,7 @@ def _events_of(receiver, name, object_id):
     return [h.body for h in receiver.acked(name) if h.body["object_id"] == object_id]
 
 
-def _wait_events(receiver, name, object_id, count, timeout=30.0):
+def _wait_events(receiver, name, object_id, count, timeout=60.0):
     return client.wait_for(lambda: len(got := _events_of(receiver, name, object_id)) >= count and got,
                            timeout=timeout, what=f"{count} webhooks about {object_id} at {name}")
 
@@ -292,7 +293,7 @@ def test_failed_deliveries_are_replayed(hooks, acme):
     created = sdk.accounting.connections.create()
     [failed] = client.wait_for(lambda: [d for d in sdk.webhook_deliveries.get().data
                                         if d.webhook_subscription_id == sub.id and d.status == "failed"],
-                               timeout=40, what="the delivery to give up")
+                               timeout=60, what="the delivery to give up")
     assert failed.was_successful is False and failed.requests_made_count >= 2
     receiver.modes["down"] = "ok"
     out = cli(system.env, "webhooks", "replay", "--subscription", sub.id, "--since", "2020-01-01")
