@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import asyncpg
-from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from services.core import bus
 from services.core.call_slots import PgSlots
+from services.core.broker import Broker, BrokerPublisher
 from services.core.db import create_pool
 from services.app_keys import AppDeps
 from services.core.settings import Settings
+from services.core.supervisor import ConsumerSupervisor
 from services.providers.base import ProviderAdapter
 from services.providers.registry import build_adapter
 
@@ -24,18 +25,29 @@ from services.providers.registry import build_adapter
 class Resources:
     settings: Settings
     pool: asyncpg.Pool
-    amqp: AbstractRobustConnection
-    channel: AbstractChannel
-    publisher: bus.Publisher
+    broker: Broker
+    publisher: BrokerPublisher
     http: aiohttp.ClientSession
     adapter: ProviderAdapter
+    consumers: list[ConsumerSupervisor] = field(default_factory=list)
 
-    async def ready(self) -> dict[str, bool]:
-        checks = {"database": False, "broker": not self.amqp.is_closed}
+    def consumer(self, queue: str, handler: bus.Handler) -> ConsumerSupervisor:
+        """A supervised consumer of ``queue``; readiness counts it from now on."""
+        supervisor = ConsumerSupervisor(self.broker, queue, handler, prefetch=self.settings.prefetch)
+        self.consumers.append(supervisor)
+        return supervisor
+
+    async def _database_ok(self) -> bool:
         with contextlib.suppress(Exception):
             async with self.pool.acquire(timeout=2) as conn:
-                checks["database"] = await conn.fetchval("SELECT 1") == 1
-        return checks
+                return await asyncio.wait_for(conn.fetchval("SELECT 1"), 2) == 1
+        return False
+
+    async def ready(self) -> dict:
+        """What this process needs to do its work, each "ok" or what is wrong with it."""
+        return {"database": "ok" if await self._database_ok() else "down",
+                "broker": "ok" if self.broker.is_up else "down",
+                "consumers": {c.queue: c.state for c in self.consumers}}
 
 
 async def _bounded(awaitable, timeout: float = 5.0) -> None:
@@ -55,16 +67,15 @@ async def open_resources(settings: Settings):
     async with contextlib.AsyncExitStack() as stack:
         pool = await create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max)
         stack.push_async_callback(_close_pool, pool)
-        amqp = await bus.connect(settings.amqp_url)
-        stack.push_async_callback(_bounded, amqp.close())
-        channel = await bus.open_channel(amqp, settings.prefetch)
-        await bus.declare_topology(channel)
+        broker = Broker(settings.amqp_url, setup=bus.declare_topology)
+        await broker.start()  # a broker that is down is not fatal: readiness says so until it is back
+        stack.push_async_callback(_bounded, broker.stop(), 10)
         http = aiohttp.ClientSession(raise_for_status=False)
         stack.push_async_callback(http.close)
         slots = PgSlots(pool, settings.provider_max_concurrency, call_timeout_s=settings.provider_timeout_s)
         stack.push_async_callback(slots.close)
         adapter = build_adapter(settings, http, slots=slots)
-        yield Resources(settings, pool, amqp, channel, bus.Publisher(channel), http, adapter)
+        yield Resources(settings, pool, broker, BrokerPublisher(broker), http, adapter)
 
 
 def app_deps(res: Resources) -> AppDeps:

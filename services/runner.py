@@ -8,7 +8,7 @@ import structlog
 
 from services.api.app import create_app as create_api
 from services.bootstrap import Resources, app_deps, open_resources
-from services.core.bus import Consumer
+from services.core.http import base_app
 from services.core.lifecycle import Component, ConsumerComponent, HttpComponent, TaskComponent, serve
 from services.core.outbox import OutboxRelay
 from services.core.settings import Settings
@@ -35,22 +35,19 @@ def api(res: Resources) -> list[Component]:
 def webhook_receiver(res: Resources) -> list[Component]:
     s = res.settings
     intake = Intake(s.db_pool_max)  # receiving first, processing behind
-    consumer = Consumer(res.channel, res.publisher, WEBHOOKS.name,
-                        make_webhook_consumer(res.pool, res.adapter, s.provider, intake))
+    consumer = res.consumer(WEBHOOKS.name, make_webhook_consumer(res.pool, res.adapter, s.provider, intake))
     app = create_webhook_app(app_deps(res), res.ready, intake)
     return [HttpComponent("webhook-receiver", app, s.bind_host, s.webhook_port),
             ConsumerComponent("webhook-processor", consumer)]
 
 
 def push_worker(res: Resources) -> list[Component]:
-    events = Consumer(res.channel, res.publisher, PUSH_WORKER.name,
-                      make_domain_consumer(res.pool, event_handlers()))
-    commands = Consumer(res.channel, res.publisher, COMMANDS.name,
-                        make_command_consumer(command_handlers(res.pool, res.adapter)))
+    events = res.consumer(PUSH_WORKER.name, make_domain_consumer(res.pool, event_handlers()))
+    commands = res.consumer(COMMANDS.name, make_command_consumer(command_handlers(res.pool, res.adapter)))
     releases = partial(parking.run_releases, res.pool, res.settings.provider_max_concurrency)
     return [ConsumerComponent("domain-events", events), ConsumerComponent("commands", commands),
             TaskComponent("parked-push-releases", releases),
-            *partner_webhooks.components(res.pool, res.channel, res.publisher, res.settings)]
+            *partner_webhooks.components(res.pool, res.consumer, res.settings)]
 
 
 def scheduler(res: Resources) -> list[Component]:
@@ -59,6 +56,16 @@ def scheduler(res: Resources) -> list[Component]:
             partial(ticks.expire_sync_runs, res.pool), partial(ticks.purge, res.pool),
             *ticks.extra_ticks(res.pool, s.stale_push_after)]
     return [TaskComponent("scheduler", partial(leader.lead, res.pool, jobs, every_s=s.scheduler_tick_s))]
+
+
+def ops_port(res: Resources, names: list[str]) -> list[Component]:
+    """/healthz, /readyz and /metrics for a process that serves no HTTP of its own (the
+    push-worker on WORKER_PORT, the scheduler on SCHEDULER_PORT); otherwise its ports serve them."""
+    if {"api", "webhook-receiver"} & set(names):
+        return []
+    name = "push-worker" if "push-worker" in names else "scheduler"
+    port = res.settings.worker_port if name == "push-worker" else res.settings.scheduler_port
+    return [HttpComponent(f"{name}-ops", base_app(name, res.ready), res.settings.bind_host, port)]
 
 
 BUILDERS = {"api": api, "webhook-receiver": webhook_receiver, "push-worker": push_worker,
@@ -79,6 +86,7 @@ async def run_services(settings: Settings, names: list[str], *, sandbox: bool = 
         for name in names:
             components.extend(BUILDERS[name](res))
         components.append(TaskComponent("outbox-relay", OutboxRelay(res.pool, res.publisher).run))
+        components.extend(ops_port(res, names))
         log.info("services.starting", services=names, sandbox=sandbox,
                  dev_secrets=settings.uses_dev_secrets())
         await serve(components, stop_event)

@@ -95,11 +95,11 @@ class Consumer:
     """
 
     def __init__(self, channel: AbstractChannel, publisher: Publisher, queue: str,
-                 handler: Handler) -> None:
+                 handler: Handler, inflight: set[asyncio.Task] | None = None) -> None:
         self.channel, self.publisher, self.queue, self.handler = channel, publisher, queue, handler
         self._tag: str | None = None
         self._queue_obj = None
-        self._inflight: set[asyncio.Task] = set()
+        self._inflight: set[asyncio.Task] = set() if inflight is None else inflight
 
     async def start(self) -> None:
         self._queue_obj = await self.channel.get_queue(self.queue, ensure=False)
@@ -118,11 +118,20 @@ class Consumer:
             try:
                 await self._settle(message, attempt)
             except asyncio.CancelledError:
-                await message.nack(requeue=True)
+                await self._requeue(message)
                 raise
-            except Exception:  # the retry or dead-letter publish failed: the broker keeps it
+            except Exception as exc:  # the retry or dead-letter publish (or the ack) failed
+                if self.channel.is_closed:  # unacked: the broker redelivers it, the inbox dedupes
+                    log.warning("message.unacked_channel_lost", error=repr(exc))
+                    return
                 log.exception("message.requeued_after_publish_failure")
-                await message.nack(requeue=True)
+                await self._requeue(message)
+
+    async def _requeue(self, message: AbstractIncomingMessage) -> None:
+        try:
+            await message.nack(requeue=True)
+        except Exception as exc:  # noqa: BLE001 - channel gone: the broker requeues it itself
+            log.warning("message.unacked_channel_lost", error=repr(exc))
 
     async def _settle(self, message: AbstractIncomingMessage, attempt: int) -> None:
         """Run the handler; ack, delay-retry or dead-letter by what it raised (the one place)."""
@@ -132,6 +141,7 @@ class Consumer:
         except PermanentError as exc:
             await self.dead_letter(message, f"{type(exc).__name__}: {exc.message or exc}")
         except (RetryableError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                asyncpg.OperatorInterventionError,  # a terminated backend, a restarting server
                 asyncpg.DeadlockDetectedError, asyncpg.SerializationError, OSError,
                 asyncio.TimeoutError) as exc:
             await self.retry(message, attempt, exc)

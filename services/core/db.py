@@ -7,6 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import structlog
 
+from services.core import metrics
+
 log = structlog.get_logger(__name__)
 
 
@@ -27,12 +29,28 @@ class QueryCounter:
 QUERIES = QueryCounter()
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
-    if QUERIES.enabled:
-        conn.add_query_logger(QUERIES)
-    for typ in ("json", "jsonb"):
-        await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    await conn.execute("SET TIME ZONE 'UTC'")
+class _Losses:
+    """Connections the server or the network took away, so the next ones opened count as
+    reconnects. The pool never retires connections by itself (see ``create_pool``), so one
+    that ends while the pool keeps going was lost; at shutdown nothing new is opened."""
+
+    def __init__(self) -> None:
+        self.unreplaced = 0
+
+    def on_terminated(self, _conn: asyncpg.Connection) -> None:
+        self.unreplaced += 1
+
+    async def init(self, conn: asyncpg.Connection) -> None:
+        if QUERIES.enabled:
+            conn.add_query_logger(QUERIES)
+        for typ in ("json", "jsonb"):
+            await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await conn.execute("SET TIME ZONE 'UTC'")
+        conn.add_termination_listener(self.on_terminated)
+        if self.unreplaced:
+            self.unreplaced -= 1
+            metrics.DATABASE_RECONNECTS.inc()
+            log.info("db.reconnected")
 
 
 async def _reset(conn: asyncpg.Connection) -> None:
@@ -42,8 +60,10 @@ async def _reset(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
-                                     reset=_reset)
+    """A pool whose connections come back by themselves after the server restarts or
+    terminates them: asyncpg drops a broken connection and opens a new one on the next acquire."""
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_Losses().init,
+                                     reset=_reset, max_queries=10**12, max_inactive_connection_lifetime=0)
 
 
 def _split(dsn: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from aiohttp import web
 from services.core import metrics
 
 log = structlog.get_logger(__name__)
-ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
+ReadyCheck = Callable[[], Awaitable[dict]]  # part → "ok" | what is wrong (nested for consumers)
 SERVICE = web.AppKey("service", str)
 READY_CHECK = web.AppKey("ready_check", ReadyCheck)
 MAX_BODY = web.AppKey("max_body", int)
@@ -52,12 +52,24 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def _states(checks: dict) -> dict:
+    return {part: _states(value) if isinstance(value, dict) else
+            {True: "ok", False: "down"}.get(value, value) if isinstance(value, bool) else value
+            for part, value in checks.items()}
+
+
+def _fine(value: object) -> bool:
+    if isinstance(value, dict):
+        return all(_fine(v) for v in value.values())
+    return value in ("ok", "subscribed")
+
+
 async def readyz(request: web.Request) -> web.Response:
-    """200 while every part is fine, else 503; the body names each part's state
-    (``{"database": "ok", "broker": "down"}``, contracts ``ReadinessResponse``)."""
-    checks = await request.app[READY_CHECK]()
-    body = {part: "ok" if fine else "down" for part, fine in checks.items()}
-    return web.json_response(body, status=200 if all(checks.values()) else 503)
+    """200 while the process can do its work, else 503; the body names each part's state:
+    ``{"database": "ok", "broker": "down", "consumers": {"ledgersync.webhooks": "not subscribed"}}``
+    (contracts ``ReadinessResponse``); a check given as a bool reads "ok" / "down"."""
+    body = _states(await request.app[READY_CHECK]())
+    return web.json_response(body, status=200 if _fine(body) else 503)
 
 
 async def metrics_view(_request: web.Request) -> web.Response:

@@ -70,8 +70,7 @@ class ConsumerComponent(Component):
         self.name, self.consumer = name, consumer
 
     async def start(self) -> None:
-        await self.consumer.start()
-        log.info("consumer.started", queue=self.consumer.queue)
+        await self.consumer.start()  # a supervisor: logs its own state changes
 
     async def stop(self) -> None:
         await self.consumer.stop()

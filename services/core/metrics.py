@@ -19,6 +19,15 @@ CONNECTION_STATUS = Counter("ledgersync_connection_transitions_total",
 SYNCED_RECORDS = Counter("ledgersync_synced_record_transitions_total",
                          "Synced record status changes", ["object_type", "to"])
 
+CONSUMERS = Gauge("ledgersync_consumers_subscribed", "Consumers of this process subscribed, per queue",
+                  ["queue"])
+BROKER_RECONNECTS = Counter("ledgersync_broker_reconnects_total",
+                            "Broker connections re-opened after one was lost")
+DATABASE_RECONNECTS = Counter("ledgersync_database_reconnects_total",
+                              "Database connections opened to replace lost ones")
+OUTBOX_OLDEST_AGE = Gauge("ledgersync_outbox_oldest_unpublished_age_seconds",
+                          "Age of the oldest outbox row not yet relayed (0 when none; last seen)")
+
 
 def render() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -10,6 +10,7 @@ import asyncpg
 import structlog
 
 from services.core import metrics
+from services.core.broker import is_refusal
 from services.core.bus import Publisher
 from services.core.retry import backoff_s
 
@@ -36,7 +37,8 @@ class OutboxRelay:
         self._listener: asyncpg.Connection | None = None
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were taken (published or postponed)."""
+        """Publish one batch; returns how many rows were taken (published or postponed), 0 when
+        the broker went away mid-batch (the rest goes again, in order, on the next round)."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 "SELECT id, exchange, routing_key, message_id, body, headers, attempts FROM outbox "
@@ -46,44 +48,85 @@ class OutboxRelay:
             results = await asyncio.gather(*(self.publisher.publish(
                 row["exchange"], row["routing_key"], json.dumps(row["body"]).encode(),
                 message_id=row["message_id"], headers=row["headers"]) for row in rows), return_exceptions=True)
-            done = []
+            done, lost = [], False
             for row, result in zip(rows, results, strict=True):
                 if isinstance(result, asyncio.CancelledError):
                     raise result
+                if isinstance(result, BaseException) and not is_refusal(result):
+                    # the connection went away: this row and every later one go again, in
+                    # order, on the next connection (some may then reach the broker twice)
+                    log.warning("outbox.broker_unavailable", outbox_id=row["id"], error=str(result))
+                    lost = True
+                    break
                 if isinstance(result, BaseException):  # refused by the broker: keep it, retry later
-                    delay = backoff_s(row["attempts"] + 1, base_s=1.0, cap_s=300.0)
-                    log.error("outbox.publish_failed", outbox_id=row["id"], exchange=row["exchange"],
-                              routing_key=row["routing_key"], error=str(result), retry_in_s=delay)
-                    await conn.execute(
-                        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, "
-                        "next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-                        row["id"], str(result)[:500], float(delay))
+                    await self._postpone(conn, row, result)
                     continue
                 done.append(row["id"])
                 metrics.OUTBOX_PUBLISHED.labels(row["exchange"] or "default").inc()
             if done:
                 await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", done)
-        return len(rows)
+        return 0 if lost else len(rows)
+
+    @staticmethod
+    async def _postpone(conn: asyncpg.Connection, row: asyncpg.Record, error: BaseException) -> None:
+        delay = backoff_s(row["attempts"] + 1, base_s=1.0, cap_s=300.0)
+        log.error("outbox.publish_failed", outbox_id=row["id"], exchange=row["exchange"],
+                  routing_key=row["routing_key"], error=str(error), retry_in_s=delay)
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, "
+            "next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
+            row["id"], str(error)[:500], float(delay))
+
+    async def observe(self) -> None:
+        """The gauges an operator alerts on: rows waiting and the age of the oldest."""
+        pending, age = await self.pool.fetchrow(
+            "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 "
+            "FROM outbox WHERE published_at IS NULL")
+        metrics.OUTBOX_LAG.set(pending)
+        metrics.OUTBOX_OLDEST_AGE.set(age)
 
     def _on_notify(self, *_args) -> None:
         self._wake.set()
 
+    async def _listen(self) -> None:
+        """Hold a LISTEN connection; when the database takes it away, get another."""
+        while True:
+            try:
+                listener = self._listener = await self.pool.acquire()
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError) as exc:
+                log.warning("outbox.listen_failed", error=str(exc))
+                await asyncio.sleep(self.poll_s)
+                continue
+            gone = asyncio.get_running_loop().create_future()
+            listener.add_termination_listener(lambda _c: gone.done() or gone.set_result(None))
+            try:
+                await listener.add_listener(CHANNEL, self._on_notify)
+                await gone  # until the connection ends; polling covers the gap
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                log.warning("outbox.listen_failed", error=str(exc))
+            finally:
+                with contextlib.suppress(Exception):
+                    await listener.remove_listener(CHANNEL, self._on_notify)
+                self._listener = None
+                with contextlib.suppress(Exception):
+                    await self.pool.release(listener)
+            await asyncio.sleep(self.poll_s)
+
     async def run(self) -> None:
-        listener = self._listener = await self.pool.acquire()
-        await listener.add_listener(CHANNEL, self._on_notify)
+        listening = asyncio.create_task(self._listen(), name="outbox-listen")
         try:
             while True:
                 self._wake.clear()  # before relaying: a NOTIFY during the relay wakes the next round
                 try:
                     while await self.relay_once() == self.batch:
                         pass
-                except (asyncpg.PostgresError, OSError, asyncio.TimeoutError) as exc:
+                    await self.observe()
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError) as exc:
                     log.warning("outbox.relay_failed", error=str(exc))
                     await asyncio.sleep(self.poll_s)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_s)
         finally:
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(CHANNEL, self._on_notify)
-            self._listener = None
-            await self.pool.release(listener)
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening

@@ -36,3 +36,4 @@ def retry_after_tier(seconds: float) -> int:
         if delay >= seconds:
             return tier
     return len(RETRY_DELAYS_S) - 1
+

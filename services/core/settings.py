@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     api_port: int = 8080
     webhook_port: int = 8081
     sandbox_port: int = 8090
+    worker_port: int = 8082      # the push-worker's ops port (/healthz, /readyz, /metrics)
+    scheduler_port: int = 8083   # the scheduler's
 
     provider: Literal["codat"] = "codat"
     provider_base_url: str = ""  # empty: the local sandbox on sandbox_port

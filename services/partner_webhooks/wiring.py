@@ -3,16 +3,18 @@ In production both run in `ledgersync push-worker` (stateless, any number of rep
 queue is shared and deliveries are leased with SKIP LOCKED); `ledgersync run` includes them."""
 from __future__ import annotations
 
-from services.core.bus import Consumer
+from collections.abc import Callable
+
+from services.core.bus import Handler
 from services.core.lifecycle import Component, ConsumerComponent, TaskComponent
 from services.core.topology import PARTNER_WEBHOOKS
 from services.partner_webhooks.fanout import make_fanout_consumer
 from services.partner_webhooks.sender import DeliveryWorker, SenderSettings
 
 
-def components(pool, channel, publisher, settings) -> list[Component]:
-    consumer = Consumer(channel, publisher, PARTNER_WEBHOOKS.name,
-                        make_fanout_consumer(pool, settings.partner_webhook_retry_for))
+def components(pool, subscribe: Callable[[str, Handler], object], settings) -> list[Component]:
+    """``subscribe(queue, handler)``: a supervised consumer (``Resources.consumer``)."""
+    consumer = subscribe(PARTNER_WEBHOOKS.name, make_fanout_consumer(pool, settings.partner_webhook_retry_for))
     worker = DeliveryWorker(pool, SenderSettings.of(settings))
     return [ConsumerComponent("partner-webhooks", consumer),
             TaskComponent("partner-webhook-sender", worker.run)]

@@ -23,8 +23,8 @@ log = structlog.get_logger(__name__)
 SEED_ENV = "LEDGERSYNC_SANDBOX_SEED"
 
 
-async def _ready() -> dict[str, bool]:
-    return {"state": True}  # in-memory: ready as soon as it serves
+async def _ready() -> dict[str, str]:
+    return {"state": "ok"}  # in-memory: ready as soon as it serves
 
 
 def _rng(seed: int | None) -> random.Random:

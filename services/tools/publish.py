@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import aio_pika
 
+from services.core.broker import Broker, BrokerPublisher
 from services.core.settings import Settings
 from services.core.topology import DOMAIN_EXCHANGE
 
@@ -19,19 +20,23 @@ def envelope(event_type: str, entity_id: str, data: dict, source: str = "ledgers
             "datacontenttype": "application/json", "data": data}
 
 
-async def publish(settings: Settings, event_type: str, entity_id: str, data_text: str) -> dict:
+async def _declare_domain_exchange(channel) -> None:
+    await channel.declare_exchange(DOMAIN_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def publish(settings: Settings, event_type: str, entity_id: str, data_text: str,
+                  wait_s: float = 60.0) -> dict:
+    """Publish once, confirmed by the broker; a broker that is away (restarting) is waited for
+    up to ``wait_s`` seconds, and a publish lost with the connection is sent again."""
     if data_text.startswith("@"):
         with open(data_text[1:], encoding="utf-8") as handle:
             data_text = handle.read()
     event = envelope(event_type, entity_id, json.loads(data_text))
-    connection = await aio_pika.connect(settings.amqp_url)
+    broker = Broker(settings.amqp_url, name="ledgersync-publish", setup=_declare_domain_exchange)
+    await broker.start(wait_s=0)
     try:
-        channel = await connection.channel(publisher_confirms=True)
-        exchange = await channel.declare_exchange(DOMAIN_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        await exchange.publish(aio_pika.Message(json.dumps(event).encode(), content_type="application/json",
-                                                message_id=event["id"],
-                                                delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                               routing_key=event_type)
+        await BrokerPublisher(broker, wait_s=wait_s).publish(DOMAIN_EXCHANGE, event_type, event,
+                                                             message_id=event["id"])
     finally:
-        await connection.close()
+        await broker.stop()
     return event
