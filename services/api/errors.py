@@ -16,7 +16,9 @@ from services.core.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from services.core.http import MAX_BODY
+from services.core import db
+from services.core.broker import BrokerUnavailable
+from services.core.http import MAX_BODY, unavailable_response
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +64,8 @@ async def errors_middleware(request: web.Request, handler):
         return error_response(404, exc.message or "Not found")
     except Conflict as exc:
         return error_response(409, exc.message)
+    except (*db.UNAVAILABLE, BrokerUnavailable) as exc:
+        return unavailable_response(exc)
     except ProviderRejected as exc:  # permanent: retrying cannot help, so no Retry-After
         log.warning("api.provider_refused", error=str(exc), provider_status=exc.status)
         return error_response(502, f"The accounting provider refused the request: {exc.message}")

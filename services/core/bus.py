@@ -12,7 +12,7 @@ import asyncpg
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 
-from services.core import metrics, retry, topology
+from services.core import db, metrics, retry, topology
 from services.core.errors import Deferred, PermanentError, RetryableError
 
 log = structlog.get_logger(__name__)
@@ -140,10 +140,8 @@ class Consumer:
                 await self.handler(message)
         except PermanentError as exc:
             await self.dead_letter(message, f"{type(exc).__name__}: {exc.message or exc}")
-        except (RetryableError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                asyncpg.OperatorInterventionError,  # a terminated backend, a restarting server
-                asyncpg.DeadlockDetectedError, asyncpg.SerializationError, OSError,
-                asyncio.TimeoutError) as exc:
+        except (RetryableError, *db.UNAVAILABLE, asyncpg.DeadlockDetectedError,
+                asyncpg.SerializationError, OSError, asyncio.TimeoutError) as exc:
             await self.retry(message, attempt, exc)
         except asyncio.CancelledError:
             raise

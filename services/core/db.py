@@ -10,6 +10,11 @@ import structlog
 from services.core import metrics
 
 log = structlog.get_logger(__name__)
+# The database is away (restarting, backends terminated, refusing connections), not the work
+# wrong: retry later, answer 503 with Retry-After, report "down".
+UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.OperatorInterventionError,
+               asyncpg.ObjectNotInPrerequisiteStateError, asyncpg.exceptions._base.InternalClientError,
+               ConnectionRefusedError, ConnectionResetError)
 
 
 class QueryCounter:

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
-from services.core import metrics
+from services.core import db, metrics
+from services.core.broker import BrokerUnavailable
 
 log = structlog.get_logger(__name__)
 ReadyCheck = Callable[[], Awaitable[dict]]  # part → "ok" | what is wrong (nested for consumers)
@@ -48,6 +49,22 @@ async def observe(request: web.Request, handler):
     return response
 
 
+@web.middleware
+async def unavailable(request: web.Request, handler):
+    """The database or the broker is away: 503 with Retry-After (the caller retries), not a 500."""
+    try:
+        return await handler(request)
+    except (*db.UNAVAILABLE, BrokerUnavailable) as exc:
+        return unavailable_response(exc)
+
+
+def unavailable_response(exc: BaseException) -> web.Response:
+    what = "broker" if isinstance(exc, BrokerUnavailable) else "database"
+    log.warning("http.dependency_unavailable", dependency=what, error=f"{type(exc).__name__}: {exc}"[:300])
+    return web.json_response({"error": {"message": f"The {what} is unavailable; try again shortly"}},
+                             status=503, headers={"Retry-After": "5"})
+
+
 async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -79,7 +96,7 @@ async def metrics_view(_request: web.Request) -> web.Response:
 
 def base_app(service: str, ready_check: ReadyCheck, *, max_body: int = 1_048_576,
              middlewares: tuple = ()) -> web.Application:
-    app = web.Application(client_max_size=max_body, middlewares=[observe, *middlewares])
+    app = web.Application(client_max_size=max_body, middlewares=[observe, unavailable, *middlewares])
     app[SERVICE] = service
     app[READY_CHECK] = ready_check
     app[MAX_BODY] = max_body

@@ -29,7 +29,7 @@ def check_services() -> None:
             raise RuntimeError(f"{name} does not answer on 127.0.0.1:{port}. {HOW_TO_START}") from exc
 
 
-def _rabbitmqctl(*args: str) -> None:
+def rabbitmqctl(*args: str) -> None:
     exe = shutil.which("rabbitmqctl")
     if exe is None:
         raise RuntimeError("rabbitmqctl is not on PATH; tests need it to create their own vhost")
@@ -48,12 +48,12 @@ class RunInfra:
 
     def create(self) -> None:
         check_services()
-        _rabbitmqctl("add_vhost", self.vhost)
-        _rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
+        rabbitmqctl("add_vhost", self.vhost)
+        rabbitmqctl("set_permissions", "-p", self.vhost, "guest", ".*", ".*", ".*")
 
     def destroy(self) -> None:
         try:
-            _rabbitmqctl("delete_vhost", self.vhost)
+            rabbitmqctl("delete_vhost", self.vhost)
         finally:
             syncrun.run(self._drop_db())
 
