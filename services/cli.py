@@ -125,6 +125,9 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         from services.partner_webhooks.replay import replay_failed
         for item in await replay_failed(settings, args.subscription, args.since):
             print(json.dumps(item))
+    elif args.command == "bench" and args.bench == "soak":
+        from services.bench import cli as bench_cli
+        return await bench_cli.soak(args, settings)
     elif args.command == "bench":
         from services.bench import cli as bench_cli
         print(bench_cli.show(await bench_cli.run(args, settings), args.json))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from services.core.settings import Settings
 
@@ -34,6 +35,44 @@ def add_parsers(sub) -> None:
     api.add_argument("--requests", type=int, default=3000)
     api.add_argument("--concurrency", type=int, default=16)
     api.add_argument("--json", action="store_true")
+    _soak_parser(sub)
+
+
+def _soak_parser(sub) -> None:
+    soak = sub.add_parser("soak", help="the fault soak; RESTARTS this machine's RabbitMQ and PostgreSQL",
+                            description="The fault soak: api, webhook-receiver, scheduler, sandbox and two "
+                            "push-workers as separate processes; N invoices published at a steady pace while "
+                            "it kills push-workers with SIGKILL and restarts them, RESTARTS RabbitMQ once and "
+                            "PostgreSQL once (the servers of LEDGERSYNC_AMQP_URL and LEDGERSYNC_DATABASE_URL: "
+                            "this machine's by default, so everything else using them sees them go away) and "
+                            "turns on provider faults; then it audits the sandbox's ledger (lost, duplicated, "
+                            "not settled: all 0, or it exits 1).")
+    soak.add_argument("--events", type=int, default=1000)
+    soak.add_argument("--json", action="store_true")
+    soak.add_argument("--pace", type=float, default=20.0, help="invoices published per second (default 20)")
+    soak.add_argument("--amqp-url", help="the broker to run on and restart (default: LEDGERSYNC_AMQP_URL)")
+    soak.add_argument("--database-url", help="the PostgreSQL server to run on and restart "
+                      "(default: LEDGERSYNC_DATABASE_URL)")
+    soak.add_argument("--rabbitmq-node", help="rabbitmqctl -n NODE for that broker (default: rabbitmqctl's)")
+    soak.add_argument("--rabbitmq-restart", help="shell command restarting the broker (default: "
+                      "rabbitmqctl [-n NODE] stop_app; sleep 3; rabbitmqctl [-n NODE] start_app)")
+    soak.add_argument("--postgres-restart", help="shell command restarting PostgreSQL (default: derived from "
+                      "the server's data directory: pg_ctlcluster ... restart, or pg_ctl -D ... restart)")
+
+
+async def soak(args: argparse.Namespace, settings: Settings) -> int:
+    """`bench soak`: prints the result; exit code 1 when the audit found anything wrong."""
+    from services.bench.soak import SoakOptions, failures, run_soak
+
+    overrides = {k: v for k, v in (("amqp_url", args.amqp_url), ("database_url", args.database_url)) if v}
+    result = await run_soak(Settings(**{**settings.model_dump(), **overrides}), SoakOptions(
+        events=args.events, pace=args.pace, rabbitmq_node=args.rabbitmq_node,
+        rabbitmq_restart=args.rabbitmq_restart, postgres_restart=args.postgres_restart))
+    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    if problem := failures(result):
+        print(problem, file=sys.stderr)
+        return 1
+    return 0
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> dict:

@@ -35,13 +35,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def rabbitmqctl(*args: str) -> None:
+async def rabbitmqctl(*args: str, node: str | None = None) -> None:
     exe = shutil.which("rabbitmqctl")
     if exe is None:
         raise BenchError("rabbitmqctl is not on PATH: the bench needs it to create (and afterwards "
                          "delete) a RabbitMQ vhost of its own, so it never touches a running "
                          "instance's queues. Run the bench on the broker's host, as a user allowed "
                          "to run rabbitmqctl.")
+    args = ("-n", node, *args) if node else args
     proc = await asyncio.create_subprocess_exec(exe, *args, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
@@ -55,9 +56,10 @@ def _with_path(url: str, path: str) -> str:
 
 
 @contextlib.asynccontextmanager
-async def isolated(settings: Settings):
+async def isolated(settings: Settings, rabbitmq_node: str | None = None):
     """Settings like ``settings`` but on a new database and vhost (both removed on exit, even on
-    failure), free local ports, and the local sandbox as the provider."""
+    failure), free local ports, and the local sandbox as the provider. ``rabbitmq_node``: the
+    node rabbitmqctl manages the vhost on (``-n``), when it is not the default one."""
     run = uuid.uuid4().hex[:8]
     base_db = urlsplit(settings.database_url).path.lstrip("/") or "ledgersync"
     db_name, vhost = f"{base_db}_bench_{run}", f"ledgersync_bench_{run}"
@@ -67,17 +69,17 @@ async def isolated(settings: Settings):
         "bind_host": "127.0.0.1", "api_port": free_port(), "webhook_port": free_port(),
         "sandbox_port": free_port(), "provider_base_url": "", "sandbox_webhook_url": "",
         "sandbox_public_url": ""})
-    await rabbitmqctl("add_vhost", vhost)
+    await rabbitmqctl("add_vhost", vhost, node=rabbitmq_node)
     try:
         await rabbitmqctl("set_permissions", "-p", vhost, urlsplit(settings.amqp_url).username or "guest",
-                          ".*", ".*", ".*")
+                          ".*", ".*", ".*", node=rabbitmq_node)
         await ensure_database(bench.database_url)
         try:
             yield bench
         finally:
             await drop_database(bench.database_url)
     finally:
-        await rabbitmqctl("delete_vhost", vhost)
+        await rabbitmqctl("delete_vhost", vhost, node=rabbitmq_node)
 
 
 async def guard(services: asyncio.Task, work: Awaitable[T]) -> T:

@@ -14,7 +14,6 @@ import structlog
 
 log = structlog.get_logger(__name__)
 LEADER_LOCK = 0x1ED65C4E
-DATABASE_DOWN = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
 Tick = Callable[[], Awaitable[object]]
 
 
@@ -48,6 +47,6 @@ async def lead(pool: asyncpg.Pool, ticks: list[Tick], every_s: float = 15.0) -> 
     while True:
         try:
             await _lead_while_locked(pool, ticks, every_s)
-        except DATABASE_DOWN as exc:
-            log.warning("scheduler.leadership_lost", error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - mostly the database away; never give up leading
+            log.warning("scheduler.lock_session_lost", error=f"{type(exc).__name__}: {exc}")
             await asyncio.sleep(min(every_s, 5.0))

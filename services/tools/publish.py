@@ -20,7 +20,7 @@ def envelope(event_type: str, entity_id: str, data: dict, source: str = "ledgers
             "datacontenttype": "application/json", "data": data}
 
 
-async def _declare_domain_exchange(channel) -> None:
+async def declare_domain_exchange(channel) -> None:
     await channel.declare_exchange(DOMAIN_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
 
 
@@ -32,7 +32,7 @@ async def publish(settings: Settings, event_type: str, entity_id: str, data_text
         with open(data_text[1:], encoding="utf-8") as handle:
             data_text = handle.read()
     event = envelope(event_type, entity_id, json.loads(data_text))
-    broker = Broker(settings.amqp_url, name="ledgersync-publish", setup=_declare_domain_exchange)
+    broker = Broker(settings.amqp_url, name="ledgersync-publish", setup=declare_domain_exchange)
     await broker.start(wait_s=0)
     try:
         await BrokerPublisher(broker, wait_s=wait_s).publish(DOMAIN_EXCHANGE, event_type, event,
