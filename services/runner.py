@@ -8,6 +8,7 @@ import structlog
 
 from services.api.app import create_app as create_api
 from services.bootstrap import Resources, app_deps, open_resources
+from services.core.broker import BrokerPublisher
 from services.core.http import base_app
 from services.core.lifecycle import Component, ConsumerComponent, HttpComponent, TaskComponent, serve
 from services.core.outbox import OutboxRelay
@@ -85,7 +86,9 @@ async def run_services(settings: Settings, names: list[str], *, sandbox: bool = 
     async with open_resources(settings) as res:
         for name in names:
             components.extend(BUILDERS[name](res))
-        components.append(TaskComponent("outbox-relay", OutboxRelay(res.pool, res.publisher).run))
+        # no waiting inside a publish: a batch cut by a lost connection goes again, in order
+        relay = OutboxRelay(res.pool, BrokerPublisher(res.broker, wait_s=0))
+        components.append(TaskComponent("outbox-relay", relay.run))
         components.extend(ops_port(res, names))
         log.info("services.starting", services=names, sandbox=sandbox,
                  dev_secrets=settings.uses_dev_secrets())

@@ -125,7 +125,7 @@ async def postgres_restart_command(database_url: str) -> str:
         await conn.close()
     parts = Path(data_dir).parts  # /var/lib/postgresql/<version>/<cluster>
     if len(parts) >= 2 and Path("/etc/postgresql", parts[-2], parts[-1]).is_dir():
-        return f"pg_ctlcluster --skip-systemctl-redirect {parts[-2]} {parts[-1]} restart -m fast"
+        return f"pg_ctlcluster --skip-systemctl-redirect {parts[-2]} {parts[-1]} restart"  # fast mode
     owner = Path(data_dir).owner()
     pg_ctl = f"pg_ctl -D {shlex.quote(data_dir)} -m fast -w -l {shlex.quote(data_dir)}/soak-restart.log restart"
     return pg_ctl if owner == os.environ.get("USER", "root") else f"su {owner} -c {shlex.quote(pg_ctl)}"
