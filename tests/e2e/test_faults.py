@@ -8,11 +8,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from services.core import topology
 from tests.support import client, flows, syncrun
 from tests.support.infra import PG_ADMIN, RunInfra, rabbitmqctl
 from tests.support.system import RunningSystem
 
-QUEUES = ("ledgersync.commands", "ledgersync.push-worker", "ledgersync.webhooks")
+QUEUES = tuple(spec.name for spec in topology.QUEUES)  # `ledgersync run` consumes them all
 
 
 @pytest.fixture(scope="module")
