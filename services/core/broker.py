@@ -118,8 +118,9 @@ class Broker:
     async def connection(self, timeout: float | None = None) -> AbstractConnection:
         """The open connection; waits for one (``BrokerUnavailable`` after ``timeout`` seconds)."""
         try:
-            await asyncio.wait_for(self._up.wait(), timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(timeout):  # not wait_for: it may swallow a cancellation
+                await self._up.wait()
+        except TimeoutError:
             raise BrokerUnavailable(f"the broker has been unreachable for {timeout:.0f} s") from None
         return self.current
 

@@ -124,8 +124,11 @@ class OutboxRelay:
                 except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError) as exc:
                     log.warning("outbox.relay_failed", error=str(exc))
                     await asyncio.sleep(self.poll_s)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+                # arrives as its timeout fires, and the relay would never stop
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_s):
+                        await self._wake.wait()
         finally:
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
