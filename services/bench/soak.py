@@ -21,7 +21,7 @@ import aiohttp
 import asyncpg
 
 from services.bench import documents
-from services.bench.isolation import BenchError, free_port, isolated
+from services.bench.isolation import free_port, isolated
 from services.bench.processes import Fleet, postgres_restart_command, rabbitmq_restart_command, shell
 from services.bench.scenario import connected_entity
 from services.core.broker import Broker, BrokerPublisher

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from functools import partial
 
 import asyncpg
 import structlog
@@ -25,6 +26,11 @@ async def enqueue(conn: asyncpg.Connection, exchange: str, routing_key: str, bod
         "INSERT INTO outbox (exchange, routing_key, message_id, body, headers) VALUES ($1,$2,$3,$4,$5)",
         exchange, routing_key, message_id or body.get("id") or str(uuid.uuid4()), body, headers or {})
     await conn.execute(f"NOTIFY {CHANNEL}")
+
+
+def _resolve(future: asyncio.Future, *_args) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class OutboxRelay:
@@ -98,7 +104,7 @@ class OutboxRelay:
                 await asyncio.sleep(self.poll_s)
                 continue
             gone = asyncio.get_running_loop().create_future()
-            listener.add_termination_listener(lambda _c: gone.done() or gone.set_result(None))
+            listener.add_termination_listener(partial(_resolve, gone))
             try:
                 await listener.add_listener(CHANNEL, self._on_notify)
                 await gone  # until the connection ends; polling covers the gap

@@ -90,7 +90,7 @@ async def test_a_leader_whose_session_dies_stops_ticking_the_follower_takes_over
         for old, new in ((first, second), (second, first)):  # the old leader keeps competing
             assert await _kill_leader_session(replicas[0]), "no session held the leader lock"
             since = len(ran)
-            await eventually(lambda: ran[since:].count(new) >= 3, timeout=10,
+            await eventually(lambda since=since, new=new: ran[since:].count(new) >= 3, timeout=10,
                              what=f"{new} to take over")
             took_over = since + ran[since:].index(new)
             assert old not in ran[took_over:]  # one leader at a time

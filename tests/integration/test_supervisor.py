@@ -8,6 +8,7 @@ import contextlib
 import uuid
 
 import aio_pika
+import aiormq
 import pytest
 
 from services.core import bus, topology
@@ -112,7 +113,7 @@ async def test_a_channel_closed_by_an_error_is_reopened(broker):
 
     async with supervised(broker, handler) as (supervisor, queue):
         before = supervisor.consumer
-        with pytest.raises(Exception):  # 404 NOT_FOUND closes the consumer's channel
+        with pytest.raises(aiormq.exceptions.ChannelNotFoundEntity):  # 404 closes the consumer's channel
             await bus.Publisher(before.channel).publish("test.no-such-exchange", "k", {"id": "x"})
         await eventually(lambda: resumed(supervisor, before), timeout=30, what="the consumer to resume")
         await send(broker, queue, "after-error")
