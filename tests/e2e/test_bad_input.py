@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 from pydantic import BaseModel
 
+import contracts
 from contracts.api import ErrorBody, ValidationErrorBody, route
 from contracts.openapi import build_openapi
 from tests.conftest import _register_entity
@@ -127,3 +129,8 @@ def test_settings_keep_the_accounting_part_and_accept_null_others(system, access
     got = httpx.get(url, headers=headers).json()
     assert got == {"accounting": {"ledger_account_ids": {"payments": "acc-1", "products": None},
                                   "tax_ids": None}}  # the refused PATCH stored nothing
+
+
+def test_the_served_openapi_document_is_the_committed_one(system):
+    committed = json.loads((Path(contracts.__file__).parent / "openapi.json").read_text())
+    assert httpx.get(f"{system.api_url}/openapi.json").json() == committed
