@@ -46,7 +46,10 @@ async def session_middleware(request: web.Request, handler):
         return message(request, 403, "Refused", "The form's CSRF token is missing or wrong. Reload the page "
                                                  "and try again.")
     with structlog.contextvars.bound_contextvars(operator=found[0].name):
-        return await handler(request)
+        try:
+            return await handler(request)
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:  # a page, not the API's JSON
+            return message(request, exc.status, exc.reason, "There is no such page here.")
 
 
 def _login_form(request: web.Request, status: int = 200, error: str = "", name: str = "") -> web.Response:

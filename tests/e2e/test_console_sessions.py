@@ -97,3 +97,7 @@ def test_unknown_ids_and_paths_are_clear_404_pages(system, http):
                  f"/console/entities/{uuid.uuid4()}", "/console/dead-letters?queue=nope"):
         page = http.get(path)
         assert page.status_code == 404 and "<h1>Not found</h1>" in page.text, path
+    for path, status in (("/console/no-such-page", 404), (f"/console/records/{uuid.uuid4()}/push", 405)):
+        page = http.get(path)
+        assert page.status_code == status and page.headers["content-type"].startswith("text/html"), path
+        assert "There is no such page here." in page.text
