@@ -20,8 +20,9 @@ _ERRORS = {
                                 "each offending field (`loc`) and what is wrong (`msg`)."),
     502: ("ProviderRefused", "The accounting provider refused the request for good; the message "
                             "carries the provider's reason. Retrying the same request will not help."),
-    503: ("ProviderUnavailable", "The accounting provider is unavailable or rate-limited; retry "
-                                "after `Retry-After` seconds."),
+    503: ("ServiceUnavailable", "A dependency is unavailable (the database, the broker, or the "
+                               "accounting provider, also when it rate-limits); retry after "
+                               "`Retry-After` seconds."),
 }
 _HEADERS = {
     "XMoniteVersion": {"name": "X-Monite-Version", "in": "header", "required": True,
@@ -149,6 +150,6 @@ def _error_responses(refs) -> dict[str, Any]:
         body = ValidationErrorBody if status == 422 else ErrorBody
         responses[name] = {"description": description,
                            "content": {"application/json": {"schema": _ref(body, refs)}}}
-    responses["ProviderUnavailable"]["headers"] = {"Retry-After": {
+    responses["ServiceUnavailable"]["headers"] = {"Retry-After": {
         "description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
     return responses

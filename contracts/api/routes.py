@@ -63,6 +63,8 @@ class Route:
     def error_statuses(self) -> tuple[int, ...]:
         """Every error status the route can answer, in order."""
         found = set(self.errors)
+        if self.path.startswith(API_PREFIX):
+            found.add(503)                   # the database or the broker is away for a moment
         if self.authenticated:
             found.add(401)                   # missing, bad, expired or revoked token
         if self.versioned or self.query or self.path_params:

@@ -82,11 +82,11 @@ def test_openapi_operations_declare_headers_security_and_errors():
     assert query["object_type"]["required"] is True and query["object_id__in"]["explode"] is True
     assert set(query) >= {"order", "limit", "pagination_token", "sort", "object_id",
                           "created_at__gt", "updated_at__lte"}
-    assert set(listing["responses"]) == {"200", "401", "404", "422"}  # the API never answers 429
+    assert set(listing["responses"]) == {"200", "401", "404", "422", "503"}  # the API never answers 429
     create = paths["/v1/accounting_connections"]["post"]
     assert set(create["responses"]) == {"201", "400", "401", "404", "409", "413", "415", "422",
                                         "502", "503"}
-    assert "Retry-After" in build_openapi()["components"]["responses"]["ProviderUnavailable"]["headers"]
+    assert "Retry-After" in build_openapi()["components"]["responses"]["ServiceUnavailable"]["headers"]
     assert create["requestBody"]["required"] is False
     token = paths["/v1/auth/token"]["post"]
     assert token["security"] == [] and "XMoniteEntityId" not in json.dumps(token["parameters"])
