@@ -54,6 +54,7 @@ def test_admin_finds_fixes_and_pushes_a_failed_invoice(system, browser, admin, f
     assert "Pushes per hour by outcome" in page.content() and page.locator("svg.chart").count() == 1
     queues = page.get_by_role("region", name="Consumers and dead letters").inner_text()
     assert "ledgersync.push-worker\tconsuming\t1" in queues and "database\tok" in queues, queues
+    assert "consumers ledgersync.push-worker\tsubscribed" in queues, "each consumer's state, from /readyz"
     page.keyboard.press("Tab")  # the first stop skips the navigation
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     shot(page, "overview")
