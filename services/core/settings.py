@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_JWT_SECRET = "ledgersync-dev-jwt-secret-change-me-in-production-0123456789"
 DEV_PROVIDER_API_KEY = "ledgersync-dev-provider-api-key"
 DEV_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"ledgersync-dev-webhook-secret-32b").decode()
+DEV_PROVIDER_CLIENT_ID = "ledgersync-dev-railz-client"  # Railz: client id + secret key
+DEV_PROVIDER_SECRET_KEY = "SB_ledgersync-dev-railz-secret-key"
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -51,15 +53,19 @@ class Settings(BaseSettings):
     worker_port: int = 8082      # the push-worker's ops port (/healthz, /readyz, /metrics)
     scheduler_port: int = 8083   # the scheduler's
 
-    provider: Literal["codat"] = "codat"
+    provider: Literal["codat", "railz"] = "codat"
     provider_base_url: str = ""  # empty: the local sandbox on sandbox_port
     provider_api_key: str = DEV_PROVIDER_API_KEY
-    provider_webhook_secret: str = DEV_WEBHOOK_SECRET
+    provider_webhook_secret: str = DEV_WEBHOOK_SECRET  # several: comma-separated (rotation)
+    provider_client_id: str = DEV_PROVIDER_CLIENT_ID
+    provider_secret_key: str = DEV_PROVIDER_SECRET_KEY
+    provider_auth_url: str = ""  # Railz's token endpoint; empty: the local sandbox's /getAccess
     provider_max_concurrency: int = Field(default=10, ge=1)  # Codat: 10 per company
     provider_timeout_s: float = Field(default=30.0, gt=0)
 
     # Where the sandbox delivers its webhooks; empty: this machine's webhook-receiver.
     sandbox_webhook_url: str = ""
+    sandbox_railz_webhook_url: str = ""  # the same for its Railz webhooks (/webhooks/railz)
     # The sandbox's own public address (used in link URLs); empty: http://127.0.0.1:sandbox_port
     sandbox_public_url: str = ""
 
@@ -98,6 +104,19 @@ class Settings(BaseSettings):
     @cached_property
     def provider_url(self) -> str:
         return (self.provider_base_url or self.sandbox_url).rstrip("/")
+
+    @cached_property
+    def provider_token_url(self) -> str:
+        return self.provider_auth_url or f"{self.sandbox_url}/getAccess"
+
+    @cached_property
+    def webhook_secrets(self) -> list[str]:
+        """Every accepted webhook secret (rotation); the first is the current one."""
+        return [s.strip() for s in self.provider_webhook_secret.split(",") if s.strip()]
+
+    @cached_property
+    def railz_webhook_target_url(self) -> str:
+        return self.sandbox_railz_webhook_url or f"http://127.0.0.1:{self.webhook_port}/webhooks/railz"
 
     @cached_property
     def webhook_target_url(self) -> str:

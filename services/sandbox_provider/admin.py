@@ -14,6 +14,8 @@ from services.sandbox_provider.faults import (
 )
 from services.sandbox_provider.keys import STATE, WEBHOOKS
 from services.sandbox_provider.ledger import add_record, replace_record
+from services.sandbox_provider.railz import admin as railz_admin
+from services.sandbox_provider.railz.keys import RAILZ_WEBHOOKS
 from services.sandbox_provider.state import DATA_TYPES, Company
 
 log = structlog.get_logger(__name__)
@@ -21,7 +23,7 @@ routes = web.RouteTableDef()
 
 
 def _summary(company: Company) -> dict:
-    return {"id": company.id, "name": company.name, "tags": company.tags,
+    return {"id": company.id, "name": company.name, "provider": company.provider, "tags": company.tags,
             "connections": [{"id": c.id, "platformName": c.integration.name, "status": c.status}
                             for c in company.connections.values()]}
 
@@ -52,8 +54,8 @@ async def list_companies(request: web.Request) -> web.Response:
 
 @routes.get("/admin/webhooks")
 async def list_webhooks(request: web.Request) -> web.Response:
-    results = request.app[WEBHOOKS].log_json(request.query.get("eventType"),
-                                            request.query.get("companyId"))
+    wanted = request.query.get("eventType"), request.query.get("companyId")
+    results = request.app[WEBHOOKS].log_json(*wanted) + request.app[RAILZ_WEBHOOKS].log_json(*wanted)
     return web.json_response({"results": results})
 
 
@@ -100,8 +102,11 @@ async def put_company_faults(request: web.Request) -> web.Response:
 @routes.post("/admin/companies/{companyId}/deauthorize")
 async def deauthorize(request: web.Request) -> web.Response:
     company = _company(request)
-    for connection in company.linked():
-        lifecycle.disconnect(request.app[WEBHOOKS], company, connection, "Deauthorized")
+    if company.provider == "railz":
+        railz_admin.deauthorize(request.app, company)
+    else:
+        for connection in company.linked():
+            lifecycle.disconnect(request.app[WEBHOOKS], company, connection, "Deauthorized")
     return web.json_response(_summary(company))
 
 

@@ -16,6 +16,8 @@ from services.sandbox_provider import admin, companies, consent, data, push
 from services.sandbox_provider.background import Background
 from services.sandbox_provider.keys import BACKGROUND, STATE, WEBHOOKS
 from services.sandbox_provider.middleware import codat_middleware, errors_middleware
+from services.sandbox_provider.railz.app import install as install_railz
+from services.sandbox_provider.railz.state import RailzTiming
 from services.sandbox_provider.state import SandboxState, Timing
 from services.sandbox_provider.webhooks import WebhookDeliverer
 
@@ -34,7 +36,7 @@ def _rng(seed: int | None) -> random.Random:
 
 
 def create_app(settings: Settings, *, timing: Timing | None = None,
-               seed: int | None = None) -> web.Application:
+               seed: int | None = None, railz_timing: RailzTiming | None = None) -> web.Application:
     """``timing`` shortens the sandbox's delays (tests); ``seed`` (or the environment variable
     LEDGERSYNC_SANDBOX_SEED) makes its fault dice reproducible."""
     app = base_app("sandbox-provider", _ready, max_body=settings.max_body_bytes,
@@ -46,7 +48,7 @@ def create_app(settings: Settings, *, timing: Timing | None = None,
         async with aiohttp.ClientSession() as session:
             state = app[STATE]
             app[WEBHOOKS] = WebhookDeliverer(
-                session, settings.webhook_target_url, settings.provider_webhook_secret,
+                session, settings.webhook_target_url, settings.webhook_secrets[0],
                 state.faults_for, state.rng, app[BACKGROUND], state.timing)
             log.info("sandbox.started", url=settings.sandbox_url,
                      webhook_url=settings.webhook_target_url)
@@ -56,6 +58,7 @@ def create_app(settings: Settings, *, timing: Timing | None = None,
     app.cleanup_ctx.append(lifespan)
     for module in (companies, data, push, consent, admin):
         app.router.add_routes(module.routes)
+    install_railz(app, settings, railz_timing)  # the Railz surface, over the same ledger
     return app
 
 

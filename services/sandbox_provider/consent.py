@@ -23,12 +23,12 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 @functools.cache
-def _template(name: str) -> Template:
+def template(name: str) -> Template:
     return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
-def _page(title: str, message: str, status: int = 200) -> web.Response:
-    body = _template("message.html").substitute(title=escape(title), message=escape(message))
+def page(title: str, message: str, status: int = 200) -> web.Response:
+    body = template("message.html").substitute(title=escape(title), message=escape(message))
     return web.Response(text=body, status=status, content_type="text/html")
 
 
@@ -36,7 +36,7 @@ def _form(company: Company, action: str, selected: Integration | None) -> web.Re
     options = "\n".join(
         f'      <option value="{escape(i.name)}"{" selected" if i is selected else ""}>'
         f"{escape(i.name)}</option>" for i in INTEGRATIONS)
-    body = _template("consent.html").substitute(company=escape(company.name),
+    body = template("consent.html").substitute(company=escape(company.name),
                                                 action=escape(action), options=options)
     return web.Response(text=body, content_type="text/html")
 
@@ -44,7 +44,7 @@ def _form(company: Company, action: str, selected: Integration | None) -> web.Re
 def _company(request: web.Request) -> Company:
     company = request.app[STATE].companies.get(request.match_info["companyId"])
     if company is None:
-        raise web.HTTPNotFound(text=_page("Link not found", "This link does not belong to any "
+        raise web.HTTPNotFound(text=page("Link not found", "This link does not belong to any "
                                           "company; ask for a new one.", 404).text,
                                content_type="text/html")
     return company
@@ -53,7 +53,7 @@ def _company(request: web.Request) -> Company:
 def _start_connection(request: web.Request, company: Company) -> Connection:
     connection = company.connection_or_none(request.match_info["connectionId"])
     if connection is None:
-        raise web.HTTPNotFound(text=_page("Link not found", "This connection link is unknown or "
+        raise web.HTTPNotFound(text=page("Link not found", "This connection link is unknown or "
                                           "was deleted; ask for a new one.", 404).text,
                                content_type="text/html")
     return connection
@@ -76,11 +76,11 @@ def _decide(request: web.Request, company: Company, connection: Connection,
     if action == "deny":
         if connection.status != "Linked":
             lifecycle.announce(hooks, "connection.failed", company, connection)
-        return _page("Access denied", f"{company.name} did not share its {platform} data. "
+        return page("Access denied", f"{company.name} did not share its {platform} data. "
                                       "You can close this window.")
     if connection.status != "Linked":
         lifecycle.link(hooks, company, connection)
-    return _page("Access allowed — you can close this window",
+    return page("Access allowed — you can close this window",
                  f"{company.name} is now connected to {platform}.")
 
 
@@ -96,7 +96,7 @@ async def company_consent(request: web.Request) -> web.Response:
     chosen = str(form.get("platform", ""))
     integration = find_platform(chosen)
     if integration is None:
-        return _page("Unknown platform", f"The platform {chosen!r} is not offered; choose one of "
+        return page("Unknown platform", f"The platform {chosen!r} is not offered; choose one of "
                      f"{', '.join(i.name for i in INTEGRATIONS)}.", 400)
     connection = _choose(request, company, integration)
     return _decide(request, company, connection, str(form.get("action", "allow")))
@@ -117,7 +117,7 @@ async def connection_consent(request: web.Request) -> web.Response:
     chosen = str(form.get("platform", "")) or connection.integration.name
     integration = find_platform(chosen)
     if integration is None:
-        return _page("Unknown platform", f"The platform {chosen!r} is not offered; choose one of "
+        return page("Unknown platform", f"The platform {chosen!r} is not offered; choose one of "
                      f"{', '.join(i.name for i in INTEGRATIONS)}.", 400)
     if integration is not connection.integration:
         connection = _choose(request, company, integration)

@@ -5,6 +5,7 @@ import asyncio
 import base64
 import binascii
 import hmac
+from collections.abc import Callable
 
 import structlog
 from aiohttp import web
@@ -12,10 +13,16 @@ from aiohttp import web
 from services.sandbox_provider.errors import CodatError
 from services.sandbox_provider.keys import STATE
 from services.sandbox_provider.push import PUSH_ROUTE, UPDATE_ROUTE
+from services.sandbox_provider.railz.errors import RailzError
 
 log = structlog.get_logger(__name__)
 CODAT_PREFIXES = ("/companies", "/integrations")
-JSON_PREFIXES = (*CODAT_PREFIXES, "/admin")
+RAILZ_PREFIXES = ("/v2/", "/getAccess")
+JSON_PREFIXES = (*CODAT_PREFIXES, *RAILZ_PREFIXES, "/admin")
+
+
+def _error_type(request: web.Request) -> type[CodatError]:
+    return RailzError if request.path.startswith(RAILZ_PREFIXES) else CodatError
 
 
 def authorized(header: str, api_key: str) -> bool:
@@ -39,11 +46,37 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         return exc.response()
     except web.HTTPException as exc:
         if exc.status >= 400 and request.path.startswith(JSON_PREFIXES):
-            return CodatError(exc.status, exc.reason).response()
+            return _error_type(request)(exc.status, exc.reason).response()
         raise
     except Exception:
         log.exception("sandbox.request_failed", method=request.method, path=request.path)
-        return CodatError(500, "The sandbox failed to handle the request").response()
+        return _error_type(request)(500, "The sandbox failed to handle the request").response()
+
+
+def _codat_fault(status: int, message: str, retry_after: int | None) -> CodatError:
+    return CodatError(status, message, headers={"Retry-After": str(retry_after)} if retry_after else None)
+
+
+async def inject_faults(request: web.Request, company_id: str | None,
+                        fail: Callable[[int, str, int | None], Exception], *, is_push: bool) -> None:
+    """The configured faults for one request: rate limit, latency, 5xx, held requests (never
+    for pushes: their timeout is decided when they complete)."""
+    state = request.app[STATE]
+    faults = state.faults_for(company_id)
+    wait = state.rate_limiter.check(company_id or "-", faults.rate_limit_per_minute)
+    if wait is not None:
+        log.info("sandbox.rate_limited", company_id=company_id, retry_after=wait)
+        raise fail(429, "You have made too many requests in a given amount of time; please retry later.", wait)
+    if faults.latency_ms:
+        await request.read()  # a slow server has the request; it answers late, but it answers
+        await asyncio.sleep(faults.latency_ms / 1000)
+    if faults.error_rate and state.rng.random() < faults.error_rate:
+        status = state.rng.choice((500, 503))
+        log.info("sandbox.fault_error", company_id=company_id, status=status)
+        raise fail(status, "Injected fault: the service is unavailable, try again later", None)
+    if faults.timeout_rate and not is_push and state.rng.random() < faults.timeout_rate:
+        log.info("sandbox.fault_timeout", company_id=company_id, hold_s=state.timing.timeout_hold_s)
+        await asyncio.sleep(state.timing.timeout_hold_s)
 
 
 def codat_middleware(api_key: str):
@@ -58,29 +91,10 @@ def codat_middleware(api_key: str):
         company_id = request.match_info.get("companyId")
         state.in_flight.enter(company_id or "-")  # every call counts, refused ones too
         try:
-            return await _faulty(request, handler, state, company_id)
+            is_push = request.match_info.route.name in (PUSH_ROUTE, UPDATE_ROUTE)
+            await inject_faults(request, company_id, _codat_fault, is_push=is_push)
+            return await handler(request)
         finally:
             state.in_flight.leave(company_id or "-")
     return middleware
 
-
-async def _faulty(request: web.Request, handler, state, company_id: str | None) -> web.StreamResponse:
-    """Serve one Codat call with the company's injected rate limit, latency, errors and timeouts."""
-    faults = state.faults_for(company_id)
-    wait = state.rate_limiter.check(company_id or "-", faults.rate_limit_per_minute)
-    if wait is not None:
-        log.info("sandbox.rate_limited", company_id=company_id, retry_after=wait)
-        raise CodatError(429, "You have made too many requests in a given amount of time; "
-                              "please retry later.", headers={"Retry-After": str(wait)})
-    if faults.latency_ms:
-        await request.read()  # a slow server has the request; it answers late, but it answers
-        await asyncio.sleep(faults.latency_ms / 1000)
-    if faults.error_rate and state.rng.random() < faults.error_rate:
-        status = state.rng.choice((500, 503))
-        log.info("sandbox.fault_error", company_id=company_id, status=status)
-        raise CodatError(status, "Injected fault: the service is unavailable, try again later")
-    is_push = request.match_info.route.name in (PUSH_ROUTE, UPDATE_ROUTE)
-    if faults.timeout_rate and not is_push and state.rng.random() < faults.timeout_rate:
-        log.info("sandbox.fault_timeout", company_id=company_id, hold_s=state.timing.timeout_hold_s)
-        await asyncio.sleep(state.timing.timeout_hold_s)
-    return await handler(request)

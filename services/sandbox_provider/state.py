@@ -73,6 +73,7 @@ class Company:
     pushes: dict[str, dict] = field(default_factory=dict)              # key -> PushOperation
     idempotency: dict[str, tuple] = field(default_factory=dict)
     faults: dict = field(default_factory=dict)                         # overrides of the global
+    provider: str = "codat"                                            # or "railz": a business
 
     def to_codat(self) -> dict:
         body = {"id": self.id, "name": self.name, "redirect": self.redirect,

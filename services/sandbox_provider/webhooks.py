@@ -40,19 +40,27 @@ class WebhookDeliverer:
                  timing: Timing) -> None:
         self._session = session
         self._url = target_url
-        self._signer = Webhook(secret)
+        self._signer = self._make_signer(secret)
         self._faults_for = faults_for
         self._rng = rng
         self._background = background
         self._timing = timing
         self.sent: deque[Delivery] = deque(maxlen=MAX_LOG)
 
-    def send(self, event_type: str, payload: dict, company_id: str | None) -> Delivery:
-        """Build, sign and deliver one event in the background; honours drop/duplicate faults."""
+    def _make_signer(self, secret: str):
+        return Webhook(secret)
+
+    def _envelope(self, event_type: str, payload: dict) -> tuple[str, str, dict]:
+        """(delivery id, generated date, body) of one event."""
         event = {"id": str(uuid.uuid4()), "eventType": event_type, "generatedDate": now_iso(),
                  "payload": payload}
-        delivery = Delivery(id=event["id"], eventType=event_type, companyId=company_id,
-                            generatedDate=event["generatedDate"])
+        return event["id"], event["generatedDate"], event
+
+    def send(self, event_type: str, payload: dict, company_id: str | None) -> Delivery:
+        """Build, sign and deliver one event in the background; honours drop/duplicate faults."""
+        delivery_id, generated, event = self._envelope(event_type, payload)
+        delivery = Delivery(id=delivery_id, eventType=event_type, companyId=company_id,
+                            generatedDate=generated)
         self.sent.append(delivery)
         faults = self._faults_for(company_id)
         if faults.drop_webhook_rate and self._rng.random() < faults.drop_webhook_rate:
@@ -74,14 +82,20 @@ class WebhookDeliverer:
                      event_type=delivery.eventType, company_id=delivery.companyId,
                      webhook_id=delivery.id, attempts=delivery.attempts, copy=copy + 1)
 
+    def _headers(self, delivery: Delivery, body: str) -> dict[str, str]:
+        sent_at = now()
+        return {"content-type": "application/json", "webhook-id": delivery.id,
+                "webhook-timestamp": str(int(sent_at.timestamp())),
+                "webhook-signature": self._signer.sign(delivery.id, sent_at, body)}
+
+    def _delays(self) -> tuple[float, ...]:
+        return (0.0, *self._timing.webhook_backoff_s)
+
     async def _deliver_once(self, delivery: Delivery, body: str) -> bool:
-        for delay in (0.0, *self._timing.webhook_backoff_s):
+        for delay in self._delays():
             await asyncio.sleep(delay)
             delivery.attempts += 1
-            sent_at = now()
-            headers = {"content-type": "application/json", "webhook-id": delivery.id,
-                       "webhook-timestamp": str(int(sent_at.timestamp())),
-                       "webhook-signature": self._signer.sign(delivery.id, sent_at, body)}
+            headers = self._headers(delivery, body)
             timeout = aiohttp.ClientTimeout(total=self._timing.webhook_timeout_s)
             try:
                 async with self._session.post(self._url, data=body.encode(), headers=headers,

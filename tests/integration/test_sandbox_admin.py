@@ -11,7 +11,7 @@ async def test_admin_lists_every_company_with_its_connections(sandbox):
     async with sandbox.client(authenticated=False) as admin:
         listed = await (await admin.get("/admin/companies")).json()
         one = await (await admin.get(f"/admin/companies/{company['id']}")).json()
-    assert listed == [{"id": company["id"], "name": "Acme", "tags": {"entity_id": "e-9"},
+    assert listed == [{"id": company["id"], "name": "Acme", "provider": "codat", "tags": {"entity_id": "e-9"},
                        "connections": [{"id": connection["id"], "platformName": "QuickBooks Online",
                                         "status": "PendingAuth"}]}]
     assert one["codat"]["id"] == company["id"]
