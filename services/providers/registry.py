@@ -8,6 +8,7 @@ from services.core.settings import Settings
 from services.providers.base import ProviderAdapter
 from services.providers.codat import CodatAdapter
 from services.providers.codat_http import Observer, Slots
+from services.providers.railz import RailzAdapter
 
 
 def build_adapter(settings: Settings, session: aiohttp.ClientSession, *,
@@ -17,4 +18,6 @@ def build_adapter(settings: Settings, session: aiohttp.ClientSession, *,
     replicas when kept in PostgreSQL; in this process's memory by default)."""
     if settings.provider == "codat":
         return CodatAdapter(settings, session, observer=observer, slots=slots)
-    raise ValueError(f"unknown provider {settings.provider!r}")  # Railz comes here next
+    if settings.provider == "railz":
+        return RailzAdapter(settings, session, observer=observer, slots=slots)
+    raise ValueError(f"unknown provider {settings.provider!r}")
