@@ -1,5 +1,6 @@
 """Fixtures: every run gets its own database and RabbitMQ vhost; `system` is a running
-`ledgersync run` (api, webhook-receiver, push-worker, scheduler, sandbox) on free ports."""
+`ledgersync run` (api, webhook-receiver, push-worker, scheduler, sandbox) on free ports, once
+per provider (``codat``, ``railz``)."""
 from __future__ import annotations
 
 import uuid
@@ -11,6 +12,8 @@ from tests.support import client
 from tests.support.infra import RunInfra
 from tests.support.system import RunningSystem
 
+PROVIDERS = ("codat", "railz")
+
 
 @pytest.fixture(scope="session")
 def infra():
@@ -20,12 +23,24 @@ def infra():
     created.destroy()
 
 
+@pytest.fixture(scope="session", params=PROVIDERS)
+def provider(request) -> str:
+    """Every end-to-end test runs once per provider adapter, against the sandbox's surface of it."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def system(infra):
-    running = RunningSystem(infra)
-    running.start()
-    yield running
-    running.stop()
+def system(provider):
+    """A running ledgersync for ``provider``, with a database and vhost of its own."""
+    own = RunInfra()
+    own.create()
+    running = RunningSystem(own)
+    try:
+        running.start(LEDGERSYNC_PROVIDER=provider)
+        yield running
+    finally:
+        running.stop()
+        own.destroy()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import asyncpg
 import structlog
 
 from contracts.commands import SyncConnection
+from services.connections import repo
 from services.core.errors import ProviderRejected
 from services.providers.base import ProviderAdapter
 
@@ -37,8 +38,11 @@ async def start_refresh(pool: asyncpg.Pool, adapter: ProviderAdapter, command: S
         return
     try:
         await adapter.refresh_all(row["provider_company_id"])  # retryable errors go to the retry tiers
-    except ProviderRejected as exc:
-        async with pool.acquire() as conn:
-            await finish_run(conn, run_id, "failed", error=f"provider refused the refresh: {exc}")
+    except ProviderRejected as exc:  # e.g. access revoked: the run fails and the connection says why
+        why = f"provider refused the refresh: {exc}"
+        async with pool.acquire() as conn, conn.transaction():
+            await finish_run(conn, run_id, "failed", error=why)
+            current = await repo.get(conn, connection_id, for_update=True)
+            await repo.update(conn, current, errors=[{"message": f"The last sync failed: {why}"}])
         return
     log.info("sync.refresh_requested", company_id=row["provider_company_id"])

@@ -177,6 +177,10 @@ class ProviderAdapter(Protocol):
     async def disconnect(self, company_id: str, connection_id: str) -> ProviderConnection:
         """Revoke the link; the returned connection is ``disconnected``."""
 
+    async def business_info(self, company_id: str, connection_id: str) -> dict | None:
+        """What the accounting system tells about the business (``name``, ``legal_name``,
+        ``base_currency``, ``email``, ``type``), for a connection whose notice did not carry it."""
+
     # ---- reading ----
 
     async def refresh_all(self, company_id: str) -> None:

@@ -126,6 +126,11 @@ class CodatAdapter:
                                      body={"status": "Unlinked"})
         return m.to_connection(body, company_id)
 
+    async def business_info(self, company_id: str, connection_id: str) -> dict | None:
+        body = await self._http.call("GET", f"{company_path(company_id)}/connections/{segment(connection_id)}",
+                                     operation="get_connection", company_id=company_id)
+        return m.to_connection(body, company_id).business_info
+
     # ---- reading data ----------------------------------------------------------------------
 
     async def refresh_all(self, company_id: str) -> None:

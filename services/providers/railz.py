@@ -8,8 +8,8 @@ takes no idempotency keys (``idempotency_window = None``): ``find_written`` reso
 unknown outcome by its push request and by the record's natural key before it is written again."""
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from urllib.parse import quote
 
 import aiohttp
 
@@ -38,6 +38,8 @@ PUSH_PATHS = {"customers": "customers", "vendors": "vendors", "invoices": "invoi
               "invoiceCreditNotes": "invoices/creditNotes", "invoicePayments": "invoices/payments", "bills": "bills"}
 MAX_LIMIT = 500
 LOOKUP_PAGES = 20
+PENDING_RECHECK_S = 5.0   # a pending push request is asked about again after this long
+ACTIVE_TTL_S = 30.0       # how long a business's active connection is remembered
 
 
 def railz_type(data_type: str) -> str:
@@ -58,6 +60,7 @@ class RailzAdapter:
                                 settings.provider_client_id, settings.provider_secret_key,
                                 slots=slots or LocalSlots(settings.provider_max_concurrency),
                                 timeout_s=settings.provider_timeout_s, observer=observer)
+        self._active: dict[str, tuple[str, float]] = {}  # business → (its active connection, when seen)
 
     # ---- businesses, consent links, connections --------------------------------------------
 
@@ -114,20 +117,28 @@ class RailzAdapter:
         found = await self.connections(connectionUuid=connection_id)
         if not found:
             raise ProviderNotFound(f"Railz has no connection {connection_id}", status=404)
-        info = None
-        if found[0].get("status") == "active":
-            info = m.business_info(await self.http.call("GET", "/v2/businesses/info", operation="business_info",
-                                                        params={"connectionUuid": connection_id},
-                                                        connection_id=connection_id))
+        info = await self.business_info(company_id, connection_id) if found[0].get("status") == "active" else None
         return m.to_connection(found[0], company_id, business_info=info)
 
+    async def business_info(self, company_id: str, connection_id: str) -> dict | None:
+        return m.business_info(await self.http.call("GET", "/v2/businesses/info", operation="business_info",
+                                                    params={"connectionUuid": connection_id},
+                                                    connection_id=connection_id))
+
     async def active_connection(self, company_id: str) -> str:
+        """The business's active connection (remembered ``ACTIVE_TTL_S``: reads and syncs need it)."""
+        known = self._active.get(company_id)
+        if known and time.monotonic() - known[1] < ACTIVE_TTL_S:
+            return known[0]
         found = await self.connections(businessUuid=company_id, status="active")
         if not found:
+            self._active.pop(company_id, None)
             raise ProviderRejected(f"Railz business {company_id} has no active connection", status=409)
+        self._active[company_id] = (found[0]["connectionUuid"], time.monotonic())
         return found[0]["connectionUuid"]
 
     async def disconnect(self, company_id: str, connection_id: str) -> ProviderConnection:
+        self._active.pop(company_id, None)
         body = await self.http.call("PUT", "/v2/connections/disconnect", operation="disconnect",
                                     body={"connectionId": connection_id}, connection_id=connection_id)
         return m.to_connection({**body, "connectionUuid": body["connectionId"],
@@ -164,6 +175,11 @@ class RailzAdapter:
 
     def write_body(self, kind: str, data: dict, verdict: Verdict | None = None, *,
                    invoice_id: str | None = None) -> dict:
+        """``ProviderRejected`` for a bill canceled before its first push: Railz's bills carry no
+        status, so it would arrive as an open bill."""
+        if kind == "bill" and data.get("status") == "canceled":
+            raise ProviderRejected("The bill was canceled before it reached the accounting system, and Railz "
+                                   "cannot write a void bill", status=None)
         if kind in ("customer", "vendor"):
             return bodies.contact(data, kind)
         if kind == "payment_record":
@@ -179,13 +195,14 @@ class RailzAdapter:
 
     async def update(self, company_id: str, connection_id: str, data_type: str, record_id: str, body: dict,
                      idempotency_key: str | None = None, timeout_minutes: int | None = None) -> PushResult:
-        """``PUT /v2/accounting/bills/{id}``. Railz's bill update has no status: it changes the
-        bill's fields; a bill cannot be voided through Railz's API."""
+        """The port updates a pushed document only to void a canceled bill. Railz's bill update
+        (``PUT /v2/accounting/bills/{id}``) carries no status, so it cannot void: refused, with
+        what a person should do."""
         if railz_type(data_type) != "bills":
             raise ValidationFailed(f"updating {data_type} is not supported")
-        answer = await self.http.call("PUT", f"/v2/accounting/bills/{quote(record_id, safe='')}", operation="update",
-                                      connection_id=connection_id, body={"connectionUuid": connection_id, "data": body})
-        return m.to_push_result(answer, connection_id)
+        message = (f"Railz cannot void a bill through its API: void bill {record_id} in the accounting "
+                   "system itself")
+        raise ProviderRejected(message, status=None, errors=[{"message": message}])
 
     async def push_statuses(self, connection_id: str, operation_id: str | None = None) -> list[PushResult]:
         body = await self.http.call("GET", "/v2/data/pushStatus", operation="push_status", connection_id=connection_id,
@@ -208,7 +225,8 @@ class RailzAdapter:
         if attempt.operation_id and pushes and pushes[0].status != "pending":
             return pushes[0].record_id if pushes[0].status == "success" else None
         if any(p.status == "pending" and p.data_type == kind for p in pushes):
-            raise RetryableError(f"a {kind} push of this connection is still pending; look again later", retry_after=15)
+            raise RetryableError(f"a {kind} push of this connection is still pending; look again later",
+                                 retry_after=PENDING_RECHECK_S)
         key, net = bodies.natural_key(kind, attempt.body), bodies.net_amount(attempt.body)
         for page in range(LOOKUP_PAGES):
             batch = await self.raw_page(connection_id, kind, page * MAX_LIMIT, MAX_LIMIT)
@@ -233,4 +251,5 @@ class RailzAdapter:
 
     async def close(self) -> None:
         """The session belongs to the caller; the token goes with the process."""
+        self._active.clear()
 

@@ -16,13 +16,14 @@ import jwt
 import structlog
 
 from services.core import metrics
-from services.core.errors import ProviderError, ProviderRejected, ProviderUnavailable
+from services.core.errors import ProviderError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
 from services.providers.codat_http import Exchange, Observer, Slots, _outcome, _parse
 from services.providers.railz_mapping import error_for
 
 log = structlog.get_logger(__name__)
 TOKEN_LIFETIME_S = 3600.0  # Railz: 60 minutes
 RENEW_BEFORE_S = 300.0     # renew this long before the token runs out
+GET_RETRY_DELAYS_S = (0.2, 0.8)  # a failed GET is asked again after these pauses
 
 
 class RailzClient:
@@ -77,10 +78,25 @@ class RailzClient:
     # ---- calls -----------------------------------------------------------------------------
 
     async def call(self, method: str, path: str, *, operation: str, connection_id: str | None = None,
-                   params: Mapping[str, object] | None = None, body: object = None, read: bool = False,
-                   attempts: int = 2) -> object:
+                   params: Mapping[str, object] | None = None, body: object = None, read: bool = False) -> object:
         """The parsed JSON answer (None when empty) to a 2xx; else the mapped ProviderError. A 401
-        renews the token and tries once more; ``read``: 202 means the data is still syncing."""
+        renews the token and tries once more; ``read``: 202 means the data is still syncing. A GET
+        that meets a 5xx or a timeout is asked again shortly (it changes nothing); a write never
+        is: its outcome is unknown and is looked up first."""
+        for delay in (*GET_RETRY_DELAYS_S, None) if method == "GET" else (None,):
+            try:
+                return await self._call(method, path, operation=operation, connection_id=connection_id,
+                                        params=params, body=body, read=read)
+            except ProviderRateLimited:
+                raise
+            except ProviderUnavailable:
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _call(self, method: str, path: str, *, operation: str, connection_id: str | None,
+                    params: Mapping[str, object] | None, body: object, read: bool, attempts: int = 2) -> object:
         query = {k: str(v) for k, v in (params or {}).items() if v is not None}
         payload = json.dumps(body).encode() if body is not None else None
         started, status, error, stale = time.perf_counter(), None, None, None

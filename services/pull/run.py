@@ -12,7 +12,7 @@ from services.connections import repo as connections
 from services.connections.service import start_sync
 from contracts.commands import PullConnection
 from services.connections.sync import finish_run
-from services.core.errors import ProviderRejected, ProviderUnavailable
+from services.core.errors import ProviderError, ProviderRejected, ProviderUnavailable
 from services.core.retry import backoff_s
 from services.providers.base import ProviderAdapter
 from services.pull import match, store
@@ -82,7 +82,13 @@ async def pull_connection(pool: asyncpg.Pool, adapter: ProviderAdapter, command:
     except ProviderRejected as exc:  # e.g. access revoked mid-pull: record it, do not loop
         await _fail(pool, connection, run_id, f"the provider refused the pull: {exc}", {"pulled": pulled})
         return
-    await finish_pull(pool, connection, run_id, pulled, after_first_pull)
+    info = None
+    if connection["business_info"] is None and connection["provider_connection_id"]:
+        try:  # the notice did not carry it (Railz): ask once, the pull does not depend on it
+            info = await adapter.business_info(connection["provider_company_id"], connection["provider_connection_id"])
+        except ProviderError as exc:
+            log.warning("pull.business_info_failed", error=str(exc))
+    await finish_pull(pool, connection, run_id, pulled, after_first_pull, info)
 
 
 async def _fail(pool: asyncpg.Pool, connection, run_id, why: str, stats: dict) -> None:
@@ -95,7 +101,7 @@ async def _fail(pool: asyncpg.Pool, connection, run_id, why: str, stats: dict) -
 
 
 async def finish_pull(pool: asyncpg.Pool, connection, run_id, pulled: dict[str, int],
-                      after_first_pull: AfterFirstPull | None = None) -> None:
+                      after_first_pull: AfterFirstPull | None = None, business_info: dict | None = None) -> None:
     """Match what was pulled and complete the run, in one transaction."""
     pulled_at = store.now()
     async with pool.acquire() as conn, conn.transaction():
@@ -105,7 +111,8 @@ async def finish_pull(pool: asyncpg.Pool, connection, run_id, pulled: dict[str, 
         products = await match.match_product_names(conn, current, pulled_at, currency)
         if current["last_pull"] is None and current["connected_at"] is not None and after_first_pull:
             await after_first_pull(conn, current)
-        await connections.update(conn, current, last_pull=pulled_at, errors=None)
+        await connections.update(conn, current, last_pull=pulled_at, errors=None,
+                                 **({"business_info": business_info} if business_info else {}))
         stats = {"pulled": pulled, "counterparts": counterparts, "products": products,
                  "matched": counterparts["matched"] + products["matched"],
                  "created": products["created"],

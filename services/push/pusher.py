@@ -12,7 +12,7 @@ import asyncpg
 import structlog
 
 from contracts.commands import PushRecord
-from services.core.errors import ProviderRateLimited, ProviderRejected
+from services.core.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable
 from services.providers.base import ProviderAdapter
 from services.push import inputs, parking, records, settle
 from services.sync import errors as E
@@ -50,6 +50,9 @@ async def _plan(conn, adapter: ProviderAdapter, connection, record):
     except TotalsMismatch as exc:
         return None, [E.SyncError("document_totals_inconsistent", f"The document's totals do not add up: {exc}",
                                   "Correct the document's totals upstream and issue it again")], None
+    except ProviderRejected as exc:  # the provider cannot take this document at all (Railz: a void bill)
+        return None, [E.SyncError("provider_cannot_write", exc.message,
+                                  "Record it in the accounting system by hand")], None
     return body, [], None
 
 
@@ -123,6 +126,11 @@ async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: Pus
         messages = [e.get("message") or str(e) for e in exc.context.get("errors") or []] or [exc.message]
         await settle.refused(pool, attempt, messages)
         return
+    except ProviderUnavailable as exc:
+        if exc.status:  # the provider answered, with a 5xx: unknown outcome, but no timeout (settle.MAX_TIMEOUTS)
+            await pool.execute("UPDATE push_attempts SET errors = $2 WHERE id = $1 AND status = 'sending'",
+                               attempt["id"], [{"message": exc.message, "server_error": True}])
+        raise
     log.info("push.sent", operation_id=result.operation_id, status=result.status, data_type=attempt["data_type"])
     await settle.record_operation(pool, attempt, result)
 

@@ -144,8 +144,9 @@ async def reconcile_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: 
         if found:
             log.info("push.reconciled_found", record_id=str(record["id"]), platform_object_id=found)
             await records.done(conn, locked, found, None)
-        elif await conn.fetchval("SELECT count(*) FROM push_attempts WHERE record_id = $1 AND status = "
-                                 "'timed_out'", locked["id"]) >= MAX_TIMEOUTS:
+        elif await conn.fetchval("SELECT count(*) FROM push_attempts WHERE record_id = $1 AND status = 'timed_out' "
+                                 "AND NOT coalesce(errors @> '[{\"server_error\": true}]', false)",
+                                 locked["id"]) >= MAX_TIMEOUTS:  # a 5xx answer is no timeout
             await records.fail(conn, locked, [E.SyncError(
                 "provider_timed_out", f"The accounting system did not complete the write {MAX_TIMEOUTS} times "
                 "in a row; nothing was created there", "Check the accounting system is reachable, then push again")])

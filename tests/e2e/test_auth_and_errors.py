@@ -123,5 +123,6 @@ def test_secrets_never_reach_the_logs(system):
     logged = system.log_path.read_text()
     assert fresh["client_id"] in logged  # the refused attempt is logged, by client id
     for secret in (fresh["client_secret"], token, token.split(".")[2], system.settings.provider_api_key,
-                   system.settings.provider_webhook_secret, system.settings.jwt_secret):
+                   system.settings.provider_webhook_secret, system.settings.provider_secret_key,
+                   system.settings.jwt_secret):
         assert secret not in logged

@@ -16,7 +16,10 @@ def test_consent_page_in_chromium(system, access_token, new_entity, browser):
     page = browser.new_page()
     page.goto(created.connection_url)
     assert "Browser Bistro SARL" in page.content()
-    page.select_option("select[name=platform]", "QuickBooks Online Sandbox")
+    # Railz offers QuickBooks Online without a separate sandbox service
+    label, platform = (("QuickBooks Online Sandbox", "quickbooks_online_sandbox") if system.settings.provider == "codat"
+                       else ("QuickBooks Online", "quickbooks_online"))
+    page.select_option("select[name=platform]", label=label)
     page.get_by_role("button", name="Allow access").click()
     page.wait_for_load_state()
     assert "Access allowed" in page.content()
@@ -25,4 +28,4 @@ def test_consent_page_in_chromium(system, access_token, new_entity, browser):
     connected = client.wait_for(
         lambda: (c := sdk.accounting.connections.get_by_id(created.id)).status == "connected" and c,
         what="the connection to be connected")
-    assert connected.platform == "quickbooks_online_sandbox"
+    assert connected.platform == platform

@@ -16,12 +16,12 @@ from tests.support.system import RunningSystem
 
 
 @pytest.fixture(scope="module")
-def crashable():
+def crashable(provider):
     infra = RunInfra()
     infra.create()
     running = RunningSystem(infra)
     try:
-        running.start(separate_sandbox=True)
+        running.start(separate_sandbox=True, LEDGERSYNC_PROVIDER=provider)
         yield running
     finally:
         running.stop()
@@ -58,7 +58,10 @@ def test_killed_between_provider_call_and_commit(crashable):
     invoices = [i for i in flows.ledger(system, entity, "invoices") if i.get("invoiceNumber") == data["document_id"]]
     assert len(invoices) == 1 and invoices[0]["id"] == record.platform_object_id
     attempts = db(system, "SELECT generation, status FROM push_attempts WHERE record_id = $1", uuid.UUID(record.id))
-    assert [(a["generation"], a["status"]) for a in attempts] == [(0, "success")]
+    # Codat: the same idempotency key again answers with the first write; Railz, which has no
+    # keys: the write of unknown outcome is looked up (push status, natural key) and found
+    settled = "success" if system.settings.provider == "codat" else "timed_out"
+    assert [(a["generation"], a["status"]) for a in attempts] == [(0, settled)]
 
 
 def test_sigterm_loses_nothing(crashable):

@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from standardwebhooks.webhooks import Webhook
 
 from tests.support import client
+from tests.support import webhooks as hooks
 from tests.support.broker import drain
 from tests.support.system import db
 
@@ -67,36 +67,19 @@ def test_duplicate_and_stale_entity_events_change_nothing(system, partner):
     assert seen == 1
 
 
-def _signed(system, body: dict, *, msg_id: str | None = None, at: datetime | None = None,
-            secret: str | None = None) -> tuple[bytes, dict]:
-    raw = json.dumps(body)
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    at = at or datetime.now(UTC)
-    signature = Webhook(secret or system.settings.provider_webhook_secret).sign(msg_id, at, raw)
-    return raw.encode(), {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
-                          "webhook-signature": signature, "content-type": "application/json"}
-
-
-def _read_completed(company_id: str) -> dict:
-    return {"id": str(uuid.uuid4()), "eventType": "read.completed",
-            "generatedDate": datetime.now(UTC).isoformat(),
-            "payload": {"referenceCompany": {"id": company_id, "name": "x"},
-                        "modifiedFromDate": datetime.now(UTC).isoformat(), "dataTypes": []}}
-
-
 def test_forged_stale_and_replayed_webhooks(system):
-    url = f"{system.webhook_url}/webhooks/codat"
+    url = hooks.url(system)
     before = db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"]
-    body = _read_completed(str(uuid.uuid4()))
-    raw, headers = _signed(system, body, secret="whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=")
+    body = hooks.read_completed(system, str(uuid.uuid4()))
+    raw, headers = hooks.signed(system, body, secret=hooks.FOREIGN_SECRET)
     assert httpx.post(url, content=raw, headers=headers).status_code == 401
-    raw, headers = _signed(system, body, at=datetime.now(UTC) - timedelta(minutes=6))
+    raw, headers = hooks.signed(system, body, at=datetime.now(UTC) - timedelta(minutes=6))
     assert httpx.post(url, content=raw, headers=headers).status_code == 401
-    raw, headers = _signed(system, body)
-    tampered = raw.replace(b"read.completed", b"read.completes")
+    raw, headers = hooks.signed(system, body)
+    tampered = raw + b" "
     assert httpx.post(url, content=tampered, headers=headers).status_code == 401
-    assert httpx.post(url, content=raw, headers={k: v for k, v in headers.items()
-                                                 if k != "webhook-signature"}).status_code == 401
+    unsigned = {k: v for k, v in headers.items() if k != hooks.SIGNATURE_HEADER[system.settings.provider]}
+    assert httpx.post(url, content=raw, headers=unsigned).status_code == 401
     assert db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"] == before
 
     first = httpx.post(url, content=raw, headers=headers)
@@ -108,13 +91,13 @@ def test_forged_stale_and_replayed_webhooks(system):
 
 def test_unknown_webhooks_are_refused_without_side_effects(system):
     before = db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"]
-    raw, headers = _signed(system, {"id": str(uuid.uuid4()), "eventType": "something.odd",
-                                    "generatedDate": datetime.now(UTC).isoformat(), "payload": {}})
-    resp = httpx.post(f"{system.webhook_url}/webhooks/codat", content=raw, headers=headers)
-    assert resp.status_code == 400 and "something.odd" in resp.json()["error"]["message"]
-    assert httpx.post(f"{system.webhook_url}/webhooks/railz", content=raw, headers=headers).status_code == 404
-    raw, headers = _signed(system, {"not": "an envelope"})
-    assert httpx.post(f"{system.webhook_url}/webhooks/codat", content=raw, headers=headers).status_code == 400
+    body, kind = hooks.unknown_kind(system)
+    raw, headers = hooks.signed(system, body)
+    resp = httpx.post(hooks.url(system), content=raw, headers=headers)
+    assert resp.status_code == 400 and kind in resp.json()["error"]["message"]
+    assert httpx.post(hooks.other_url(system), content=raw, headers=headers).status_code == 404
+    raw, headers = hooks.signed(system, {"not": "an envelope"})
+    assert httpx.post(hooks.url(system), content=raw, headers=headers).status_code == 400
     time.sleep(0.2)
     assert db(system, "SELECT count(*) AS n FROM webhook_deliveries")[0]["n"] == before
 

@@ -25,7 +25,7 @@ def test_invoice_for_a_new_counterpart_pushes_both_exactly_once(system, shop):
     client.publish(system.settings.amqp_url, event, event, event)  # delivered three times
     record = flows.record_of(sdk, "receivable", data["id"])
     assert record.sync_status == "done", record.errors
-    assert record.platform_object_id and record.provider == "codat"
+    assert record.platform_object_id and record.provider == system.settings.provider
     cust = flows.record_of(sdk, "customer", customer)
     assert cust.sync_status == "done"
     invoices = [i for i in flows.ledger(system, entity, "invoices") if i.get("invoiceNumber") == data["document_id"]]

@@ -78,9 +78,9 @@ async def test_faults_reach_the_railz_surface():
         adapter = adapter_for(sandbox, session)
         company_id, link = await connected(adapter, sandbox, session)
         async with session.put(f"{sandbox.url}/admin/companies/{company_id}/faults",
-                               json={"rate_limit_per_minute": 2}) as put:
+                               json={"rate_limit_per_minute": 1}) as put:
             assert put.status == 200
-        await adapter.list_page(company_id, "accounts")  # two calls: its connection, then the page
+        await adapter.list_page(company_id, "accounts")  # one call: the active connection is remembered
         with pytest.raises(ProviderRateLimited) as limited:
             await adapter.list_page(company_id, "accounts")
         assert limited.value.retry_after >= 1

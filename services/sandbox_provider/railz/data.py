@@ -90,7 +90,8 @@ def _reader(path: str):
         offset, limit = window(request)
         synced = request.app[RAILZ].synced.get(connection.id, {}).get(data_type, {})
         records = [CONVERT[path](r) for r in company.dataset(dataset).values()
-                   if not (r.get("metadata") or {}).get("isDeleted")]
+                   if not (r.get("metadata") or {}).get("isDeleted")
+                   and not (path == "taxRates" and r.get("status") == "Archived")]  # Railz lists no status
         if path in TRANSACTIONAL:
             start, end = request.query.get("startDate"), request.query.get("endDate")
             records = [r for r in records if _in_period(r, start, end)]

@@ -40,7 +40,8 @@ def started(app: web.Application, company: Company, connection: Connection) -> N
 def authorized(app: web.Application, company: Company, connection: Connection) -> None:
     """The user allowed access: ``auth``, then Railz's first sync of everything."""
     connection.status, connection.last_sync = "Linked", now_iso()
-    connection.connection_info = connection_info(company)
+    named = app[RAILZ].display_name(company)
+    connection.connection_info = {**connection_info(company), "organisationName": named, "legalName": named}
     log.info("sandbox.railz_connection_active", company_id=company.id, connection_id=connection.id)
     app[RAILZ_WEBHOOKS].send("auth", {**new_ids(company, connection), "serviceAccountRef": {
         "id": connection.id[4:12], "entityRef": {"id": "1"}}}, company.id)

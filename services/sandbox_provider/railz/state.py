@@ -112,6 +112,12 @@ class RailzState:
         self.businesses[business_uuid] = Business(metadata=metadata)
         return company
 
+    def display_name(self, company: Company) -> str:
+        """The business's name in the accounting system: the ``entity_name`` metadata ledgersync
+        sets, else its businessName."""
+        return next((m["value"] for m in self.businesses[company.id].metadata if m.get("name") == "entity_name"),
+                    company.name)
+
     def connection(self, connection_uuid: str | None) -> tuple[Company, Connection]:
         for company in self.railz_companies():
             found = company.connections.get(connection_uuid or "")
