@@ -21,8 +21,10 @@ def _one(row, status: int = 200) -> web.Response:
 
 
 async def list_connections(request: web.Request) -> web.Response:
-    rows = await repo.list_for_entity(res(request).pool, await entity_id(request))
-    return dump(AccountingConnectionList(data=[repo.to_api(r) for r in rows]))
+    r = res(request)
+    rows = [await service.with_live_link(r.pool, r.adapter, row)
+            for row in await repo.list_for_entity(r.pool, await entity_id(request))]
+    return dump(AccountingConnectionList(data=[repo.to_api(row) for row in rows]))
 
 
 async def create_connection(request: web.Request) -> web.Response:
@@ -35,11 +37,12 @@ async def create_connection(request: web.Request) -> web.Response:
 
 
 async def get_connection(request: web.Request) -> web.Response:
-    row = await repo.get(res(request).pool, path_uuid(request, "connection_id"),
+    r = res(request)
+    row = await repo.get(r.pool, path_uuid(request, "connection_id"),
                          await entity_id(request))
     if row is None:
         raise NotFound("Accounting connection not found")
-    return _one(row)
+    return _one(await service.with_live_link(r.pool, r.adapter, row))
 
 
 async def disconnect(request: web.Request) -> web.Response:

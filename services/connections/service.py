@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
@@ -13,6 +14,7 @@ from services.core.errors import Conflict, NotFound
 from services.providers.base import ProviderAdapter
 
 log = structlog.get_logger(__name__)
+LINK_MARGIN = timedelta(hours=1)  # a link about to expire is renewed too
 
 
 def _conflict(existing) -> Conflict:
@@ -49,21 +51,35 @@ async def create(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str, en
         company_id = await _company_for(pool, adapter, entity)
         if platform:
             link = await adapter.create_connection(company_id, platform)
-            url, provider_connection_id = link.link_url, link.id
+            url, expires, provider_connection_id = link.link_url, link.link_expires_at, link.id
         else:
-            url, provider_connection_id = (await adapter.get_company(company_id)).link_url, None
+            company = await adapter.get_company(company_id)
+            url, expires, provider_connection_id = company.link_url, company.link_expires_at, None
     except Exception:
         await pool.execute("DELETE FROM accounting_connections WHERE id = $1", connection_id)
         raise
     async with pool.acquire() as conn, conn.transaction():
         row = await conn.fetchrow(
             "UPDATE accounting_connections SET provider_company_id = $2, provider_connection_id = $3, "
-            "connection_url = $4, updated_at = now() WHERE id = $1 RETURNING *",
-            connection_id, company_id, provider_connection_id, url)
+            "connection_url = $4, connection_url_expires_at = $5, updated_at = now() WHERE id = $1 RETURNING *",
+            connection_id, company_id, provider_connection_id, url, expires)
         await repo.announce(conn, row, None)  # pending_auth, now with its consent link
     log.info("connection.created", connection_id=str(connection_id), company_id=company_id,
              platform=platform)
     return row
+
+
+async def with_live_link(pool: asyncpg.Pool, adapter: ProviderAdapter, row: asyncpg.Record) -> asyncpg.Record:
+    """A pending connection whose consent link has expired gets a fresh one (never a dead link)."""
+    expires = row["connection_url_expires_at"]
+    if row["status"] != "pending_auth" or expires is None or expires > datetime.now(UTC) + LINK_MARGIN:
+        return row
+    company = await adapter.get_company(row["provider_company_id"])
+    renewed = await pool.fetchrow(
+        "UPDATE accounting_connections SET connection_url = $2, connection_url_expires_at = $3, updated_at = now() "
+        "WHERE id = $1 AND status = 'pending_auth' RETURNING *", row["id"], company.link_url, company.link_expires_at)
+    log.info("connection.link_renewed", connection_id=str(row["id"]), expires_at=str(company.link_expires_at))
+    return renewed or row
 
 
 async def disconnect(pool: asyncpg.Pool, adapter: ProviderAdapter, entity_id: uuid.UUID,

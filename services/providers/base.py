@@ -50,6 +50,7 @@ class ProviderCompany:
     name: str
     link_url: str  # where the user picks a platform and consents (Codat: Hosted Link)
     tags: dict[str, str] = field(default_factory=dict)
+    link_expires_at: datetime | None = None  # when the link stops working (None: never; Railz: 5 days)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class ProviderConnection:
     raw: dict = field(default_factory=dict, repr=False)
     platform_key: str | None = None
     error: str | None = None  # the newest active connection error, if any
+    link_expires_at: datetime | None = None  # when ``link_url`` stops working (None: never)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import datetime
 
 import aiohttp
 
@@ -70,16 +71,16 @@ class RailzAdapter:
         return next((b for b in (body or {}).get("data") or []
                      if (b["businessUuid"] == uuid if uuid else b["businessName"] == name)), None)
 
-    async def consent_link(self, business_uuid: str) -> str:
-        """A fresh sites link for the business (it works for 5 days)."""
+    async def consent_link(self, business_uuid: str) -> tuple[str, datetime | None]:
+        """A fresh sites link for the business and when it expires (5 days)."""
         body = await self.http.call("POST", "/v2/businesses/generateUrl", operation="generate_url",
                                     body={"businessUuid": business_uuid})
-        return body["url"]
+        return body["url"], m.expiry(body.get("expiryDate"))
 
     async def _company(self, business: dict, tags: Mapping[str, str] | None = None) -> ProviderCompany:
-        return ProviderCompany(id=business["businessUuid"], name=business["businessName"],
-                               link_url=await self.consent_link(business["businessUuid"]),
-                               tags=dict(tags or {"entity_id": business["businessName"]}))
+        url, expires = await self.consent_link(business["businessUuid"])
+        return ProviderCompany(id=business["businessUuid"], name=business["businessName"], link_url=url,
+                               tags=dict(tags or {"entity_id": business["businessName"]}), link_expires_at=expires)
 
     async def create_company(self, name: str, tags: Mapping[str, str] | None = None) -> ProviderCompany:
         """``businessName`` is the entity id; an earlier attempt's business is reused, never doubled."""
@@ -105,8 +106,9 @@ class RailzAdapter:
         if m.service_name(platform) is None:
             raise ValidationFailed(f"Unknown platform {platform!r}; known: quickbooks_online, xero", [
                 {"loc": ["body", "platform"], "msg": f"unknown platform {platform!r}", "type": "value_error"}])
+        url, expires = await self.consent_link(company_id)
         return ProviderConnection(id="", company_id=company_id, status="pending_auth", platform=None,
-                                  link_url=await self.consent_link(company_id), business_info=None)
+                                  link_url=url, business_info=None, link_expires_at=expires)
 
     async def connections(self, **params: str) -> list[dict]:
         body = await self.http.call("GET", "/v2/connections", operation="list_connections",

@@ -5,6 +5,7 @@ import concurrent.futures
 import json
 import re
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -49,6 +50,29 @@ def test_connect_disconnect_and_reconnect(system, access_token, new_entity):
     assert again.status == "pending_auth" and again.id != created.id
     assert {c.id for c in sdk.accounting.connections.get().data} == {created.id, again.id}
 
+
+
+def test_an_expired_consent_link_is_renewed_when_its_connection_is_read(system, access_token, new_entity):
+    entity = new_entity()
+    sdk = client.sdk(system.api_url, access_token, entity)
+    created = sdk.accounting.connections.create()
+    sql = "SELECT connection_url_expires_at AS at FROM accounting_connections WHERE id = $1"
+    expires = db(system, sql, uuid.UUID(created.id))[0]["at"]
+    if system.settings.provider == "codat":  # a Hosted Link does not expire: the same link, always
+        assert expires is None and sdk.accounting.connections.get_by_id(created.id).connection_url == \
+            created.connection_url
+        return
+    assert timedelta(days=4, hours=23) < expires - created.created_at < timedelta(days=5, minutes=1)  # Railz
+    company = sandbox_company(system, entity)["id"]
+    httpx.post(f"{system.sandbox_url}/admin/railz/businesses/{company}/expire_links").raise_for_status()
+    assert httpx.get(created.connection_url).status_code == 410
+    db(system, "UPDATE accounting_connections SET connection_url_expires_at = now() WHERE id = $1",
+       uuid.UUID(created.id))  # five days later
+    [listed] = sdk.accounting.connections.get().data
+    fresh = sdk.accounting.connections.get_by_id(created.id)
+    assert listed.connection_url == fresh.connection_url != created.connection_url
+    assert consent(fresh.connection_url, "Xero").status_code == 200
+    assert wait_status(sdk, created.id, "connected").platform == "xero"
 
 @pytest.mark.parametrize("platform", ["quickbooks_online", "quickbooks"])
 def test_preselected_platform_links_that_platform(system, access_token, new_entity, platform):
