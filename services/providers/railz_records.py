@@ -68,8 +68,8 @@ def _lines(r: dict) -> list[dict]:
 
 def invoice(r: dict) -> dict:
     customer = r.get("customerRef") or {}
-    return _clean({**_base(r), "invoiceNumber": r.get("invoiceNumber"),
-                   "customerRef": {"id": customer["id"], "companyName": customer.get("name")} if customer.get("id") else None,
+    party = {"id": customer["id"], "companyName": customer.get("name")} if customer.get("id") else None
+    return _clean({**_base(r), "invoiceNumber": r.get("invoiceNumber"), "customerRef": party,
                    "issueDate": r.get("postedDate"), "dueDate": r.get("dueDate"), "currency": r.get("currency"),
                    "currencyRate": r.get("currencyRate"), "lineItems": _lines(r), "subTotal": r.get("subTotal"),
                    "totalTaxAmount": r.get("taxAmount"), "totalAmount": r.get("totalAmount"),

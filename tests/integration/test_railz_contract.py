@@ -78,8 +78,9 @@ async def drive(adapter: RailzAdapter, sandbox, session) -> None:
     invoice_body = {"invoiceNumber": f"INV-{uuid.uuid4().hex[:6]}", "customerRef": {"id": customer.record_id},
                     "postedDate": today, "currency": "EUR", "lines": [line]}
     invoice = await adapter.push(company.id, link, "invoices", invoice_body, "k3")
-    note = await adapter.push(company.id, link, "creditNotes", {"customerRef": {"id": customer.record_id},
-                              "postedDate": today, "memo": "ledgersync credit note x", "lines": [{**line, "taxAmount": 38.0}]}, "k4")
+    note_body = {"customerRef": {"id": customer.record_id}, "postedDate": today, "memo": "ledgersync credit note x",
+                 "lines": [{**line, "taxAmount": 38.0}]}
+    note = await adapter.push(company.id, link, "creditNotes", note_body, "k4")
     await sandbox.settle()
     invoice = await adapter.get_push_operation(company.id, invoice.operation_id)
     assert invoice.status == "success", invoice.errors

@@ -37,8 +37,8 @@ def _site(request: web.Request) -> tuple[SiteLink, Company]:
 async def site(request: web.Request) -> web.Response:
     _, company = _site(request)
     options = "\n".join(f'      <option value="{escape(service_of(i))}">{escape(i.name)}</option>' for i in OFFERED)
-    body = template("consent.html").substitute(company=escape(request.app[RAILZ].display_name(company)), action=escape(request.path),
-                                                options=options)
+    name = request.app[RAILZ].display_name(company)
+    body = template("consent.html").substitute(company=escape(name), action=escape(request.path), options=options)
     return web.Response(text=body, content_type="text/html")
 
 
