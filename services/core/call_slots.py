@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import asyncpg
 import structlog
 
+from services.core import db
+
 log = structlog.get_logger(__name__)
 
 _LEASE = """UPDATE provider_call_slots s SET holder = $3, expires_at = now() + make_interval(secs => $4)
@@ -152,7 +154,7 @@ class PgSlots:
     async def _release(self, key: str, slots: list[int]) -> None:
         try:
             await self.pool.execute(_RELEASE, key, slots, self.holder)
-        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:  # the lease expires by itself
+        except (asyncpg.PostgresError, OSError, *db.UNAVAILABLE) as exc:  # the lease expires by itself
             log.warning("call_slots.release_failed", company_id=key, error=str(exc))
 
     def _spawn(self, work) -> None:
