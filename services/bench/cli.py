@@ -17,6 +17,8 @@ def add_parsers(sub) -> None:
         cmd.add_argument("--json", action="store_true")
     pipeline.add_argument("--workers", type=int, default=0,
                           help="push-worker and webhook-receiver processes (0: everything in this process)")
+    pipeline.add_argument("--provider-latency-ms", type=int, default=0,
+                          help="the sandbox answers every call this much later (calls pile up in flight)")
     fairness = sub.add_parser("fairness", help="a throttled tenant's backlog beside another tenant's invoice")
     fairness.add_argument("--backlog", type=int, default=2000)
     fairness.add_argument("--limit", type=int, default=60, help="tenant A's provider limit, requests per minute")
@@ -92,7 +94,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict:
         from services.bench.baseline import run_baseline
         return await run_baseline(settings, args.events, rate=args.rate)
     from services.bench.pipeline import run_bench
-    return await run_bench(settings, args.events, workers=args.workers, rate=args.rate)
+    return await run_bench(settings, args.events, workers=args.workers, rate=args.rate,
+                           provider_latency_ms=args.provider_latency_ms)
 
 
 def show(result: dict, as_json: bool) -> str:

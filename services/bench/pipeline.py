@@ -8,7 +8,9 @@ the sandbox stay here. Always on a database, RabbitMQ vhost and ports of the ben
 a setup through the real paths (scenario.py), N invoice events are published on
 `domain.events`, all at once or at R per second; an event's clock stops at the first
 `synced_record.status_changed` on `ledgersync.events` saying its receivable is `done` (or
-`error`): what a partner listening to ledgersync's events would see. CPU is every process's;
+`error`): what a partner listening to ledgersync's events would see. With a provider latency,
+every sandbox call answers that much later, so calls pile up and the sandbox's count of calls in
+flight per company shows whether the cap holds across the processes. CPU is every process's;
 SQL round trips are counted in this process (K = 0: all of them)."""
 from __future__ import annotations
 
@@ -87,10 +89,18 @@ async def in_flight_peak(bench: Settings) -> int:
         return max((c["max"] for c in (await response.json()).values()), default=0)
 
 
-async def run_bench(settings: Settings, events: int, workers: int = 0, rate: float | None = None) -> dict:
+async def slow_provider(bench: Settings, latency_ms: int) -> None:
+    """Every Codat call of the sandbox answers ``latency_ms`` late (calls pile up in flight)."""
+    async with aiohttp.ClientSession() as http, http.put(
+            f"http://127.0.0.1:{bench.sandbox_port}/admin/faults", json={"latency_ms": latency_ms}) as response:
+        response.raise_for_status()
+
+
+async def run_bench(settings: Settings, events: int, workers: int = 0, rate: float | None = None,
+                    provider_latency_ms: int = 0) -> dict:
     """Publish ``events`` invoice events and time each from publish to done; returns the summary
     (events, seconds, events_per_s, p50_ms, p90_ms, p99_ms, max_ms, errors, cpu_ms_per_event,
-    queries_per_event, peak_rss_mb, …)."""
+    queries_per_event, peak_rss_mb, in_flight_max_per_company, …)."""
     if events < 1:
         raise ValueError("events must be at least 1")
     started = time.perf_counter()
@@ -99,6 +109,8 @@ async def run_bench(settings: Settings, events: int, workers: int = 0, rate: flo
         exchange = await channel.declare_exchange(DOMAIN_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
         shop = await guard(services, connected_entity(http, bench, exchange))
         setup_s = round(time.perf_counter() - started, 2)
+        if provider_latency_ms:
+            await slow_provider(bench, provider_latency_ms)
         batch = documents.invoices(events, shop.entity_id, shop.counterpart_id, shop.product_id)
         tracker = Tracker((e["data"]["id"] for e in batch),
                           {"cpu": lambda: cpu_s() + running.cpu_s(), "queries": lambda: QUERIES.count})
@@ -111,4 +123,6 @@ async def run_bench(settings: Settings, events: int, workers: int = 0, rate: flo
             extra.update(workers=workers, queries_counted="this process only (api, scheduler, its relay)",
                          worker_peak_rss_mb=running.peak_rss_mb())
     return tracker.summary(publish_s=publish_s, setup_s=setup_s, prefetch=bench.prefetch,
-                           provider_delay_ms=round(Timing().complete_after_s * 1000), rate=rate, **extra)
+                           provider_delay_ms=round(Timing().complete_after_s * 1000), rate=rate,
+                           provider_latency_ms=provider_latency_ms,
+                           provider_max_concurrency=bench.provider_max_concurrency, **extra)

@@ -115,8 +115,8 @@ class PgSlots:
                     return
                 try:
                     leased = await self._lease(key, waiting)
-                except (asyncpg.PostgresError, OSError) as exc:
-                    log.warning("call_slots.lease_failed", company_id=key, error=str(exc))
+                except Exception as exc:  # noqa: BLE001 - the waiters must not hang: try again shortly
+                    log.warning("call_slots.lease_failed", company_id=key, error=repr(exc))
                     leased = []
                 now = time.monotonic()
                 for slot in leased:

@@ -22,10 +22,10 @@ CHANNEL = "ledgersync_outbox"
 async def enqueue(conn: asyncpg.Connection, exchange: str, routing_key: str, body: dict, *,
                   message_id: str | None = None, headers: dict | None = None) -> None:
     """Write a message to publish once the surrounding transaction commits."""
-    await conn.execute(
-        "INSERT INTO outbox (exchange, routing_key, message_id, body, headers) VALUES ($1,$2,$3,$4,$5)",
-        exchange, routing_key, message_id or body.get("id") or str(uuid.uuid4()), body, headers or {})
-    await conn.execute(f"NOTIFY {CHANNEL}")
+    await conn.execute(  # one round trip: the row and the relay's wake-up (delivered at commit)
+        "WITH queued AS (INSERT INTO outbox (exchange, routing_key, message_id, body, headers) "
+        "VALUES ($1,$2,$3,$4,$5) RETURNING id) SELECT pg_notify($6, '') FROM queued",
+        exchange, routing_key, message_id or body.get("id") or str(uuid.uuid4()), body, headers or {}, CHANNEL)
 
 
 def _resolve(future: asyncio.Future, *_args) -> None:
