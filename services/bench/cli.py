@@ -17,6 +17,8 @@ def add_parsers(sub) -> None:
         cmd.add_argument("--json", action="store_true")
     pipeline.add_argument("--workers", type=int, default=0,
                           help="push-worker and webhook-receiver processes (0: everything in this process)")
+    pipeline.add_argument("--with-baseline", action="store_true",
+                          help="run `bench baseline` with the same N first and print the ratio")
     pipeline.add_argument("--provider-latency-ms", type=int, default=0,
                           help="the sandbox answers every call this much later (calls pile up in flight)")
     fairness = sub.add_parser("fairness", help="a throttled tenant's backlog beside another tenant's invoice")
@@ -94,8 +96,16 @@ async def run(args: argparse.Namespace, settings: Settings) -> dict:
         from services.bench.baseline import run_baseline
         return await run_baseline(settings, args.events, rate=args.rate)
     from services.bench.pipeline import run_bench
-    return await run_bench(settings, args.events, workers=args.workers, rate=args.rate,
-                           provider_latency_ms=args.provider_latency_ms)
+    floor = None
+    if args.with_baseline:
+        from services.bench.baseline import run_baseline
+        floor = await run_baseline(settings, args.events, rate=args.rate)
+    result = await run_bench(settings, args.events, workers=args.workers, rate=args.rate,
+                             provider_latency_ms=args.provider_latency_ms)
+    if floor is not None:
+        result.update(baseline=floor, vs_baseline=round(result["events_per_s"] / floor["events_per_s"], 2),
+                      cpu_vs_baseline=round(result["cpu_ms_per_event"] / floor["cpu_ms_per_event"], 2))
+    return result
 
 
 def show(result: dict, as_json: bool) -> str:

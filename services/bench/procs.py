@@ -41,7 +41,8 @@ def environment(bench: Settings, **overrides: object) -> dict[str, str]:
               "webhook_port": bench.webhook_port, "sandbox_port": bench.sandbox_port,
               "provider_base_url": bench.provider_base_url, "sandbox_webhook_url": bench.sandbox_webhook_url,
               "worker_port": free_port(), "scheduler_port": free_port(), "prefetch": bench.prefetch,
-              "db_pool_max": bench.db_pool_max, "log_level": "WARNING", **overrides}
+              "db_pool_max": bench.db_pool_max, "provider_max_concurrency": bench.provider_max_concurrency,
+              "log_level": "WARNING", **overrides}
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERSYNC_")}
     env.update({f"LEDGERSYNC_{k.upper()}": str(v) for k, v in values.items()})
     return env

@@ -8,9 +8,11 @@ import shutil
 import asyncpg
 import pytest
 
+from services.bench.api import run_api
 from services.bench.baseline import run_baseline
 from services.bench.isolation import isolated
 from services.bench.pipeline import run_bench
+from services.bench.webhooks import run_webhooks
 from services.core.settings import Settings
 
 KEYS = {"events", "seconds", "events_per_s", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors",
@@ -54,3 +56,19 @@ async def test_the_bench_database_and_vhost_are_removed_even_after_a_failure():
     finally:
         await conn.close()
     assert vhost not in await _vhosts()
+
+
+async def test_worker_processes_keep_to_the_cap_of_calls_per_company():
+    settings = Settings(provider_max_concurrency=3)
+    result = await run_bench(settings, 30, workers=2, provider_latency_ms=200)
+    _complete(result, 30)
+    assert result["workers"] == 2 and len(result["worker_peak_rss_mb"]) == 4
+    assert 1 <= result["in_flight_max_per_company"] <= 3  # two push-workers, one cap
+
+
+async def test_webhook_and_list_benches_compare_with_their_floors():
+    hooks = await run_webhooks(Settings(), 60, 8)
+    assert hooks["webhook_receiver"]["statuses"] == {200: 60} and hooks["floor"]["statuses"] == {204: 60}
+    assert hooks["throughput_vs_floor"] > 0
+    pages = await run_api(Settings(), 500, 40, 4)
+    assert pages["api"]["statuses"] == {200: 40} and pages["floor"]["statuses"] == {200: 40}

@@ -153,3 +153,20 @@ async def test_undeliverable_webhooks_end_failed():
         await sandbox.settle()
         [entry] = (await (await http.get("/admin/webhooks")).json())["results"]
     assert (entry["status"], entry["attempts"]) == ("failed", 3)
+
+
+async def test_in_flight_counts_concurrent_calls_per_company(sandbox):
+    async with sandbox.client() as http:
+        busy, quiet = await company(http), await company(http, "Quiet")
+        await http.put(f"/admin/companies/{busy}/faults", json={"latency_ms": 300})
+        statuses = await asyncio.gather(*(_status(http, f"/companies/{busy}") for _ in range(4)),
+                                        _status(http, f"/companies/{quiet}"))
+        seen = await (await http.get("/admin/in_flight")).json()
+    assert statuses == [200] * 5
+    assert seen[busy] == {"now": 0, "max": 4}  # the four slow calls overlapped; all answered
+    assert seen[quiet] == {"now": 0, "max": 1}
+
+
+async def _status(http, path: str) -> int:
+    async with http.get(path) as response:
+        return response.status
