@@ -11,15 +11,12 @@ from services.api.parsing import parse_body, parse_query, path_text, path_uuid, 
 from services.auth import tokens
 from services.app_keys import DEPS, AppDeps
 from services.core.errors import NotFound, Unauthorized, ValidationFailed
+from services.entities import partner_of
 
 __all__ = ["PRINCIPAL", "auth_middleware", "dump", "entity_id", "parse_body",
            "parse_query", "path_text", "path_uuid", "principal", "res"]
 PRINCIPAL = web.RequestKey("principal", tokens.Principal)
 PUBLIC_PATHS = ("/v1/auth/token", "/v1/auth/revoke")
-# An entity's partner never changes (entity events for another partner are refused) and entities
-# are never deleted, so who owns an entity is remembered: one round trip less per request.
-OWNERS_CACHED = 10_000
-_OWNERS: dict[uuid.UUID, uuid.UUID] = {}
 
 
 def res(request: web.Request) -> AppDeps:
@@ -65,13 +62,7 @@ async def entity_id(request: web.Request, path_param: str | None = None) -> uuid
         if not raw:
             raise _missing_header("x-monite-entity-id")
         value = uuid_value(raw, ["header", "x-monite-entity-id"])
-    owner = _OWNERS.get(value)
-    if owner is None:
-        owner = await res(request).pool.fetchval("SELECT partner_id FROM entities WHERE id = $1", value)
-        if owner is not None:
-            if len(_OWNERS) >= OWNERS_CACHED:
-                _OWNERS.pop(next(iter(_OWNERS)))
-            _OWNERS[value] = owner
+    owner = await partner_of(res(request).pool, value)
     if owner is None or str(owner) != principal(request).partner_id:
         raise NotFound("Entity not found")
     structlog.contextvars.bind_contextvars(entity_id=str(value))

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from contracts.events import OUTBOUND_EVENT_TYPES, CloudEvent, envelope_model
 from services.core.bus import routing_key
 from services.core.errors import PermanentError
+from services.entities import partner_of
 from services.partner_webhooks import subscriptions
 from services.partner_webhooks.deliveries import CHANNEL
 from services.partner_webhooks.catalog import SOURCES, PartnerEvent, partner_event
@@ -43,8 +44,7 @@ async def _connection_of(conn, event: PartnerEvent) -> uuid.UUID | None:
 
 async def fan_out(conn, event: PartnerEvent, give_up_after: timedelta) -> int | None:
     """Store the event and its deliveries; None when the event was seen before."""
-    partner_id = await conn.fetchval("SELECT partner_id FROM entities WHERE id = $1",
-                                     uuid.UUID(event.entity_id))
+    partner_id = await partner_of(conn, uuid.UUID(event.entity_id))
     if partner_id is None:
         raise PermanentError(f"entity {event.entity_id} is unknown")
     connection_id = await _connection_of(conn, event)
@@ -57,6 +57,8 @@ async def fan_out(conn, event: PartnerEvent, give_up_after: timedelta) -> int | 
     if not fresh:
         return None
     targets = await subscriptions.matching(conn, partner_id, event.object_type, event.event)
+    if not targets:
+        return 0
     await conn.executemany(
         "INSERT INTO partner_webhook_deliveries (id, event_id, subscription_id, entity_id, object_type, "
         "action, ordering_key, occurred_at, url, give_up_at, next_attempt_at) "
@@ -66,8 +68,7 @@ async def fan_out(conn, event: PartnerEvent, give_up_after: timedelta) -> int | 
           event.action, str(connection_id or event.object_id), event.created_at, s["url"], give_up_after,
           ORDER_HOLD)
          for s in targets])
-    if targets:
-        await conn.execute(f"NOTIFY {CHANNEL}")
+    await conn.execute(f"NOTIFY {CHANNEL}")
     return len(targets)
 
 
