@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 
 from services.core.call_slots import PgSlots
+from tests.support.inproc import eventually
 
 pytest_plugins = ("tests.support.inproc",)  # its fixtures: db_dsn, pool
 
@@ -15,18 +16,22 @@ pytest_plugins = ("tests.support.inproc",)  # its fixtures: db_dsn, pool
 async def test_two_replicas_together_keep_to_the_cap_per_company(pool):
     replicas = [PgSlots(pool, 3, call_timeout_s=5, poll_s=0.01), PgSlots(pool, 3, call_timeout_s=5, poll_s=0.01)]
     running, peak, done = Counter(), Counter(), Counter()
+    release = asyncio.Event()
 
     async def call(slots: PgSlots, company: str) -> None:
         async with slots.slot(company):
             running[company] += 1
             peak[company] = max(peak[company], running[company])
-            await asyncio.sleep(0.02)
+            await release.wait()  # held until the test has seen the cap reached
             running[company] -= 1
             done[company] += 1
-    await asyncio.gather(*(call(replicas[i % 2], company) for i in range(40) for company in ("a", "b")))
+    calls = [asyncio.create_task(call(replicas[i % 2], company)) for i in range(8) for company in ("a", "b")]
+    await eventually(lambda: running == {"a": 3, "b": 3}, what="three calls per company running")
+    release.set()
+    await asyncio.gather(*calls)
     for slots in replicas:
         await slots.close()
-    assert done == {"a": 40, "b": 40}
+    assert done == {"a": 8, "b": 8}
     assert peak == {"a": 3, "b": 3}  # reached, never passed: per company, across both
     assert await pool.fetchval("SELECT count(*) FROM provider_call_slots WHERE holder IS NOT NULL") == 0
 
