@@ -8,10 +8,10 @@ import structlog
 from contracts.events import make_event
 from services.core.outbox import enqueue
 from services.core.topology import OWN_EXCHANGE
-from services.pull import store
+from services.pull import mapped, store
 from services.records import repo as records
 from services.sync import errors
-from services.sync.matching import Party, match_counterparts, match_products
+from services.sync.matching import Party, match_counterparts, match_products, record_party
 from services.sync.money import to_minor
 from services.sync.platforms import platform_name
 
@@ -21,13 +21,7 @@ ROLES = (("customer", "customers", "is_customer", "customerName"),
 
 
 def provider_party(row, name_field: str) -> Party:
-    data = row["data"]
-    addresses = data.get("addresses") or []
-    address = next((a for a in addresses if a.get("type") == "Billing"), addresses[0] if addresses else {})
-    label = ", ".join(x for x in (data.get(name_field), address.get("country"), address.get("city"),
-                                  address.get("line1")) if x)
-    return Party(row["provider_id"], data.get(name_field), address.get("country"), address.get("city"),
-                 address.get("line1"), label=f"{label} (id {row['provider_id']})")
+    return record_party(row["provider_id"], row["data"], name_field)
 
 
 def partner_party(row) -> Party:
@@ -50,10 +44,11 @@ async def match_counterpart_roles(conn, connection, pulled_at, only: uuid.UUID |
         ours = await conn.fetch(f"SELECT * FROM counterparts WHERE entity_id = $1 AND {flag}",
                                 connection["entity_id"])
         by_id = {str(r["id"]): r for r in ours}
+        keep = await mapped.settled(conn, connection["id"], object_type)  # stable: never matched again
         outcomes = match_counterparts([partner_party(r) for r in ours],
                                       [provider_party(r, name_field) for r in theirs.values()])
         for outcome in outcomes:
-            if only is not None and outcome.object_id != str(only):
+            if (only is not None and outcome.object_id != str(only)) or outcome.object_id in keep:
                 continue
             stats[outcome.kind] += 1
             oid = uuid.UUID(outcome.object_id)
@@ -96,7 +91,11 @@ async def match_product_names(conn, connection, pulled_at, currency: str | None)
                             [Party(i["provider_id"], i["name"], label=f"{i['name']} (id {i['provider_id']})")
                              for i in items.values()])
     stats = {"matched": 0, "multiple_matches": 0, "unmatched": 0, "created": 0}
+    keep = await mapped.settled(conn, connection["id"], "product")  # stable: never matched again
+    taken = await mapped.mapped_ids(conn, connection["id"], "product")  # renamed there: still ours
     for outcome in result.outcomes:
+        if outcome.object_id in keep:
+            continue
         stats[outcome.kind] += 1
         oid = uuid.UUID(outcome.object_id)
         if outcome.kind == "matched":
@@ -106,7 +105,7 @@ async def match_product_names(conn, connection, pulled_at, currency: str | None)
             problem = errors.multiple_products(name, platform_name(connection), outcome.candidates)
             await records.save(conn, connection, "product", oid, sync_status="error",
                                errors=errors.as_errors([problem]), last_pulled_at=pulled_at)
-    for party in result.to_create:
+    for party in (p for p in result.to_create if p.id not in taken):
         await _discover(conn, connection, items[party.id], pulled_at, currency)
         stats["created"] += 1
     return stats

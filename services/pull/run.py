@@ -15,7 +15,8 @@ from services.connections.sync import finish_run
 from services.core.errors import ProviderError, ProviderRejected, ProviderUnavailable
 from services.core.retry import backoff_s
 from services.providers.base import ProviderAdapter
-from services.pull import match, store
+from services.pull import mapped, match, store
+from services.sync.platforms import platform_name
 
 log = structlog.get_logger(__name__)
 PAGE_SIZE = 500
@@ -109,6 +110,7 @@ async def finish_pull(pool: asyncpg.Pool, connection, run_id, pulled: dict[str, 
         currency = await conn.fetchval("SELECT base_currency FROM entities WHERE id = $1", current["entity_id"])
         counterparts = await match.match_counterpart_roles(conn, current, pulled_at)
         products = await match.match_product_names(conn, current, pulled_at, currency)
+        gone = await mapped.mark_gone(conn, current, pulled, pulled_at, platform_name(current))
         if current["last_pull"] is None and current["connected_at"] is not None and after_first_pull:
             await after_first_pull(conn, current)
         await connections.update(conn, current, last_pull=pulled_at, errors=None,
@@ -116,7 +118,8 @@ async def finish_pull(pool: asyncpg.Pool, connection, run_id, pulled: dict[str, 
         stats = {"pulled": pulled, "counterparts": counterparts, "products": products,
                  "matched": counterparts["matched"] + products["matched"],
                  "created": products["created"],
-                 "failed": counterparts["multiple_matches"] + products["multiple_matches"]}
+                 "failed": counterparts["multiple_matches"] + products["multiple_matches"] + gone,
+                 "mapped_objects_gone": gone}
         if run_id:
             await finish_run(conn, run_id, "completed", stats=stats)
     log.info("pull.completed", connection_id=str(connection["id"]), **{k: stats[k] for k in

@@ -1,22 +1,32 @@
 """Domain events that lead to pushes: the document is mirrored, then pushed when the seeds say so."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import structlog
 
 from services import entities
 from services.connections.repo import connected_for_entity
 from services.push import records
+from services.sync.eligibility import Invoice, skip_reason
 
 log = structlog.get_logger(__name__)
 
 
-def _pushable(kind: str, event, connection) -> str | None:
-    """Why this document is not pushed, or None when it is."""
-    if kind == "receivable" and connection["connected_at"] and event.data.issued_at < connection["connected_at"]:
-        return "issued before the connection was established"
-    if kind == "payment_record" and event.data.object.type != "receivable":
-        return "only payments of receivables are pushed"
-    return None
+async def _skip_reason(conn, kind: str, data, connection) -> str | None:
+    """Why this document is not pushed on this connection (older documents stay out), or None."""
+    invoice_id = data.based_on if kind == "credit_note" else data.object.id if kind == "payment_record" else None
+    invoice = None
+    if invoice_id is not None:
+        row = await conn.fetchrow(
+            "SELECT d.data->>'issued_at' AS issued_at, r.sync_status FROM documents d LEFT JOIN synced_records r "
+            "ON r.object_id = d.id AND r.connection_id = $2 AND r.object_type = 'receivable' "
+            "WHERE d.id = $1 AND d.kind = 'receivable'", invoice_id, connection["id"])
+        if row is not None:
+            invoice = Invoice(datetime.fromisoformat(row["issued_at"]) if row["issued_at"] else None,
+                              row["sync_status"] == "done")
+    return skip_reason(kind, getattr(data, "issued_at", None), connection["connected_at"], invoice=invoice,
+                       paid_object=data.object.type if kind == "payment_record" else None)
 
 
 def document_handler(kind: str):
@@ -39,7 +49,7 @@ def document_handler(kind: str):
         if connection is None:
             log.info("push.skipped", reason="the entity has no connected accounting connection")
             return
-        if why := _pushable(kind, event, connection):
+        if why := await _skip_reason(conn, kind, data, connection):
             log.info("push.skipped", reason=why)
             return
         structlog.contextvars.bind_contextvars(connection_id=str(connection["id"]))

@@ -30,6 +30,17 @@ async def park(conn, record_id, connection_id, generation: int) -> None:
     log.info("push.parked", reason="the connection is paused by the provider's rate limit")
 
 
+async def rate_limited(pool: asyncpg.Pool, connection_id, record_id, generation: int,
+                       retry_after: float | None) -> None:
+    """The provider answered 429: pause the connection (every replica honours it) and park the push."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("UPDATE accounting_connections SET throttled_until = GREATEST(coalesce("
+                           "throttled_until, now()), now() + make_interval(secs => $2)) WHERE id = $1",
+                           connection_id, float(retry_after or 30))
+        await park(conn, record_id, connection_id, generation)
+    log.warning("push.rate_limited", retry_after=retry_after)
+
+
 async def release(pool: asyncpg.Pool, per_connection: int, limit: int = 500) -> int:
     """One round: the pushes whose pause is over go back to the command queue."""
     async with pool.acquire() as conn, conn.transaction():

@@ -15,7 +15,9 @@ from contracts.commands import PushRecord
 from services.core.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable
 from services.providers.base import ProviderAdapter
 from services.push import inputs, parking, records, settle
+from services.push.before_create import look_before_create
 from services.sync import errors as E
+from services.sync.lookup import contact_name
 from services.sync.money import TotalsMismatch
 
 log = structlog.get_logger(__name__)
@@ -34,7 +36,8 @@ async def _plan(conn, adapter: ProviderAdapter, connection, record):
         row = await conn.fetchrow("SELECT * FROM counterparts WHERE id = $1", record["object_id"])
         if row is None:
             return None, [E.counterpart_unknown(str(record["object_id"]), "")], None
-        return adapter.write_body(kind, dict(row)), [], None
+        name = contact_name(row["name"], kind, connection["platform"], row["is_customer"] and row["is_vendor"])
+        return adapter.write_body(kind, {**dict(row), "name": name}), [], None
     doc = await conn.fetchval("SELECT data FROM documents WHERE id = $1", record["object_id"])
     verdict, extra = await inputs.verdict(conn, connection, kind, doc)
     if verdict.errors:
@@ -103,6 +106,8 @@ async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid
 
 async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: PushRecord) -> None:
     record_id, generation = command.record_id, command.generation
+    if not await look_before_create(pool, adapter, record_id, generation):
+        return
     prepared = await _prepare(pool, adapter, record_id, generation)
     if prepared is None:
         return
@@ -115,12 +120,7 @@ async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: Pus
         else:
             result = await adapter.push(company, link, attempt["data_type"], body, key)
     except ProviderRateLimited as exc:
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute("UPDATE accounting_connections SET throttled_until = GREATEST(coalesce("
-                               "throttled_until, now()), now() + make_interval(secs => $2)) WHERE id = $1",
-                               connection["id"], float(exc.retry_after or 30))
-            await parking.park(conn, record_id, connection["id"], generation)
-        log.warning("push.rate_limited", retry_after=exc.retry_after)
+        await parking.rate_limited(pool, connection["id"], record_id, generation, exc.retry_after)
         return
     except ProviderRejected as exc:
         messages = [e.get("message") or str(e) for e in exc.context.get("errors") or []] or [exc.message]

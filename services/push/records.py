@@ -93,7 +93,7 @@ async def settle_dependents(conn, record, *, ok: bool, why: str = "") -> None:
     rows = await conn.fetch("UPDATE synced_records SET waiting_for = NULL WHERE waiting_for = $1 RETURNING *",
                             record["id"])
     for row in rows:
-        if ok:
+        if ok or row["object_type"] in ("customer", "vendor"):  # a second role decides on its own
             await request_push(conn, row)
         else:
             role = "vendor" if record["object_type"] == "vendor" else "customer"

@@ -85,10 +85,12 @@ def provider_rejected(messages: list[str], system: str) -> SyncError:
 
 def mapped_object_deleted(role: str, name: str, provider_id: str, system: str, how: str) -> SyncError:
     what = {"customer": "customer", "vendor": "supplier", "product": "item"}.get(role, role)
+    hint = (f"Restore it in {system}, or create an item named {name!r} there, then sync: the product is "
+            "matched again by name") if role == "product" else (
+            f"Restore it in {system} and sync, or push this record again: ledgersync looks for a matching "
+            f"{what} in {system} and creates one only if none matches")
     return SyncError("mapped_object_deleted",
-                     f"The {what} {name!r} (id {provider_id}) this record is mapped to was {how} in {system}",
-                     f"Restore it in {system} and sync, or push this record again: ledgersync looks for a "
-                     f"matching {what} in {system} and creates one only if none matches")
+                     f"The {what} {name!r} (id {provider_id}) this record is mapped to was {how} in {system}", hint)
 
 
 def match_linked_elsewhere(role: str, name: str, system: str, candidates: tuple[str, ...]) -> SyncError:

@@ -38,6 +38,17 @@ class Party:
 NARROWING = ("country", "city", "address")
 
 
+def record_party(provider_id: str, data: dict, name_field: str) -> Party:
+    """An accounting-system contact (the canonical record shape) as a party: its billing address,
+    else its first; labelled with what tells it apart and its id."""
+    addresses = data.get("addresses") or []
+    address = next((a for a in addresses if a.get("type") == "Billing"), addresses[0] if addresses else {})
+    label = ", ".join(x for x in (data.get(name_field), address.get("country"), address.get("city"),
+                                  address.get("line1")) if x)
+    return Party(provider_id, data.get(name_field), address.get("country"), address.get("city"),
+                 address.get("line1"), label=f"{label} (id {provider_id})")
+
+
 def narrow(target: Party, candidates: Iterable[Party]) -> list[Party]:
     """Candidates left after name, then country, city and address, stopping at one.
 
