@@ -20,26 +20,16 @@ def books(system, partner, access_token):
     return entity, sdk, connection, product, rates, accounts
 
 
-def _bill(vendor: str, lines: list[dict], status: str = "issued") -> dict:
-    now = datetime.now(UTC)
-    subtotal = sum(round(line["unit_price"] * line["quantity"]) for line in lines)
-    vat = sum(round(round(line["unit_price"] * line["quantity"]) * line.pop("_rate", 0) / 10000) for line in lines)
-    return {"id": str(uuid.uuid4()), "document_id": f"BILL-{uuid.uuid4().hex[:6]}", "counterpart_id": vendor,
-            "currency": "EUR", "issued_at": now.date().isoformat(), "due_date": now.date().isoformat(),
-            "status": status, "line_items": lines, "subtotal": subtotal, "total_vat_amount": vat,
-            "total_amount": subtotal + vat, "updated_at": now.isoformat()}
-
-
 def test_bill_is_validated_then_pushed(system, books):
     entity, sdk, _, _, rates, accounts = books
     vendor = flows.counterpart(system, entity, f"Lieferant {uuid.uuid4().hex[:6]}", customer=False, vendor=True)
     flows.record_of(sdk, "vendor", vendor, "done")  # a new counterpart is created as a supplier
-    broken = _bill(vendor, [{"name": "Paper", "quantity": 2, "unit_price": 2450}])
+    broken = flows.bill_data(vendor, [{"name": "Paper", "quantity": 2, "unit_price": 2450}])
     client.publish(system.settings.amqp_url, client.cloud_event("payable.issued", broken, entity))
     record = flows.record_of(sdk, "bill", broken["id"])
     assert record.sync_status == "error"
     assert {e["code"] for e in record.errors["details"]} == {"tax_rate_ref_missing", "ledger_account_missing"}
-    good = _bill(vendor, [{"name": "Paper", "quantity": 2, "unit_price": 2450, "tax_rate_ref_id": rates[1900],
+    good = flows.bill_data(vendor, [{"name": "Paper", "quantity": 2, "unit_price": 2450, "tax_rate_ref_id": rates[1900],
                            "ledger_account_id": accounts["461"], "_rate": 1900}])
     client.publish(system.settings.amqp_url, client.cloud_event("payable.issued", good, entity))
     done = flows.record_of(sdk, "bill", good["id"])
@@ -51,7 +41,7 @@ def test_bill_is_validated_then_pushed(system, books):
 def test_canceled_bill_is_pushed_void(system, books):
     entity, sdk, _, _, rates, accounts = books
     vendor = flows.counterpart(system, entity, f"Storno {uuid.uuid4().hex[:6]}", customer=False, vendor=True)
-    bill = _bill(vendor, [{"name": "Chair", "quantity": 1, "unit_price": 14000, "tax_rate_ref_id": rates[1900],
+    bill = flows.bill_data(vendor, [{"name": "Chair", "quantity": 1, "unit_price": 14000, "tax_rate_ref_id": rates[1900],
                            "ledger_account_id": accounts["710"], "_rate": 1900}], status="canceled")
     client.publish(system.settings.amqp_url, client.cloud_event("payable.canceled", bill, entity))
     record = flows.record_of(sdk, "bill", bill["id"])
@@ -121,7 +111,7 @@ def test_events_without_connection_or_entity(system, access_token, new_entity):
 def test_a_pushed_bill_that_is_canceled_is_voided_not_duplicated(system, books):
     entity, sdk, _, _, rates, accounts = books
     vendor = flows.counterpart(system, entity, f"Rückzug {uuid.uuid4().hex[:6]}", customer=False, vendor=True)
-    issued = _bill(vendor, [{"name": "Coffee", "quantity": 3, "unit_price": 1100, "tax_rate_ref_id": rates[700],
+    issued = flows.bill_data(vendor, [{"name": "Coffee", "quantity": 3, "unit_price": 1100, "tax_rate_ref_id": rates[700],
                              "ledger_account_id": accounts["310"], "_rate": 700}])
     client.publish(system.settings.amqp_url, client.cloud_event("payable.issued", issued, entity))
     first = flows.record_of(sdk, "bill", issued["id"], "done")

@@ -88,6 +88,17 @@ def invoice_data(counterpart_id: str, lines: list[tuple[str | None, str, float, 
             "memo": "thanks", "updated_at": now.isoformat()}
 
 
+def bill_data(vendor: str, lines: list[dict], status: str = "issued", issued_at=None) -> dict:
+    """A payable.issued body; each line may carry ``_rate`` (its VAT percent, minor units)."""
+    now = datetime.now(UTC)
+    subtotal = sum(round(line["unit_price"] * line["quantity"]) for line in lines)
+    vat = sum(round(round(line["unit_price"] * line["quantity"]) * line.pop("_rate", 0) / 10000) for line in lines)
+    return {"id": str(uuid.uuid4()), "document_id": f"BILL-{uuid.uuid4().hex[:6]}", "counterpart_id": vendor,
+            "currency": "EUR", "issued_at": (issued_at or now.date()).isoformat(), "due_date": now.date().isoformat(),
+            "status": status, "line_items": lines, "subtotal": subtotal, "total_vat_amount": vat,
+            "total_amount": subtotal + vat, "updated_at": now.isoformat()}
+
+
 def record_of(sdk, object_type: str, object_id: str, status: str | tuple[str, ...] = ("done", "error"),
               timeout: float = 30):
     statuses = (status,) if isinstance(status, str) else status
