@@ -27,6 +27,13 @@ async def mapped_ids(conn, connection_id, object_type: str) -> set[str]:
     return {r["provider_object_id"] for r in rows}
 
 
+def usable(rows) -> dict:
+    """Pulled records a match may point at, by provider id: archived ones are not (a pull would
+    otherwise link what the next check turns into an error, every pull)."""
+    return {r["provider_id"]: r for r in rows
+            if "Archived" not in ((r["data"] or {}).get("status"), (r["data"] or {}).get("itemStatus"))}
+
+
 def _mirrored(row, prefix: str) -> Mirrored | None:
     if row[f"{prefix}_deleted"] is None:
         return None

@@ -40,7 +40,7 @@ async def match_counterpart_roles(conn, connection, pulled_at, only: uuid.UUID |
     stats = {"matched": 0, "multiple_matches": 0, "unmatched": 0}
     system = platform_name(connection)
     for object_type, data_type, flag, name_field in ROLES:
-        theirs = {r["provider_id"]: r for r in await store.records(conn, connection["id"], data_type)}
+        theirs = mapped.usable(await store.records(conn, connection["id"], data_type))
         ours = await conn.fetch(f"SELECT * FROM counterparts WHERE entity_id = $1 AND {flag}",
                                 connection["entity_id"])
         by_id = {str(r["id"]): r for r in ours}
@@ -85,7 +85,7 @@ async def _discover(conn, connection, item, pulled_at, currency: str | None) -> 
 
 
 async def match_product_names(conn, connection, pulled_at, currency: str | None) -> dict:
-    items = {r["provider_id"]: r for r in await store.records(conn, connection["id"], "items")}
+    items = mapped.usable(await store.records(conn, connection["id"], "items"))
     ours = await conn.fetch("SELECT id, name FROM products WHERE entity_id = $1", connection["entity_id"])
     result = match_products([Party(str(r["id"]), r["name"], label=r["name"]) for r in ours],
                             [Party(i["provider_id"], i["name"], label=f"{i['name']} (id {i['provider_id']})")
