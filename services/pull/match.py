@@ -11,6 +11,7 @@ from services.core.topology import OWN_EXCHANGE
 from services.pull import mapped, store
 from services.records import repo as records
 from services.sync import errors
+from services.sync.lookup import as_counterpart
 from services.sync.matching import Party, match_counterparts, match_products, record_party
 from services.sync.money import to_minor
 from services.sync.platforms import platform_name
@@ -46,7 +47,8 @@ async def match_counterpart_roles(conn, connection, pulled_at, only: uuid.UUID |
         by_id = {str(r["id"]): r for r in ours}
         keep = await mapped.settled(conn, connection["id"], object_type)  # stable: never matched again
         outcomes = match_counterparts([partner_party(r) for r in ours],
-                                      [provider_party(r, name_field) for r in theirs.values()])
+                                      [as_counterpart(provider_party(r, name_field), object_type,
+                                                      connection["platform"]) for r in theirs.values()])
         for outcome in outcomes:
             if (only is not None and outcome.object_id != str(only)) or outcome.object_id in keep:
                 continue

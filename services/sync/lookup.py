@@ -34,6 +34,15 @@ def contact_name(name: str, role: str, platform: str | None, both_roles: bool) -
     return name
 
 
+def as_counterpart(party: Party, role: str, platform: str | None) -> Party:
+    """A contact as the counterpart it was made for: a QuickBooks Online vendor "<name> (vendor)"
+    reads as "<name>", so the look-up and the pull's matching find what ledgersync created."""
+    name = party.name or ""
+    if role == "vendor" and platform in SHARED_NAMES - SHARED_CONTACTS and name.rstrip().endswith(VENDOR_SUFFIX):
+        return replace(party, name=name.rstrip()[:-len(VENDOR_SUFFIX)])
+    return party
+
+
 @dataclass(frozen=True)
 class Query:
     """Ask the accounting system for the active records of ``data_type`` with one of ``names``."""
@@ -74,9 +83,8 @@ def before_create(target: Party, role: str, platform: str | None, both_roles: bo
     counterpart (in this role, or in any role where contacts are shared) → that one's name."""
     create_as = contact_name(target.name or "", role, platform, both_roles)
     active = [f for f in found if f.active]
-    pool = _unique([f.party for f in active if platform in SHARED_CONTACTS or f.data_type == ROLES[role]])
-    suffixed = norm(create_as)
-    pool = [replace(p, name=target.name) if p.key("name") == suffixed else p for p in pool]
+    pool = _unique([as_counterpart(f.party, role, platform) for f in active
+                    if platform in SHARED_CONTACTS or f.data_type == ROLES[role]])
     left = narrow(target, pool)
     if len(left) > 1:
         return Decision("multiple_matches", candidates=tuple(p.label or p.id for p in left))

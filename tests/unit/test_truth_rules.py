@@ -11,6 +11,7 @@ from services.sync.lookup import (
     Decision,
     Found,
     Query,
+    as_counterpart,
     before_create,
     contact_name,
     look_ups,
@@ -174,3 +175,14 @@ def test_older_documents_stay_out(kind, issued, invoice, paid, reason):
 
 def test_without_a_connection_date_nothing_is_older():
     assert skip_reason("bill", date(2000, 1, 1), None) is None
+
+
+@pytest.mark.parametrize("name, role, platform, reads_as", [
+    ("Split (vendor)", "vendor", "quickbooks_online", "Split"),
+    ("Split (vendor) ", "vendor", "quickbooks_online_sandbox", "Split"),
+    ("Split (vendor)", "customer", "quickbooks_online", "Split (vendor)"),
+    ("Split (vendor)", "vendor", "xero", "Split (vendor)"),
+    ("Split", "vendor", "quickbooks_online", "Split"),
+])
+def test_a_suffixed_vendor_reads_as_its_counterpart(name, role, platform, reads_as):
+    assert as_counterpart(Party("v", name), role, platform).name == reads_as
