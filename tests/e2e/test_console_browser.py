@@ -16,6 +16,14 @@ from tests.support.system import db
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def page(browser):
+    """A page in a browser context of its own (its cookies), closed after the test."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def admin(system) -> dict:
     return operator(system, f"ada-{uuid.uuid4().hex[:6]}", "admin")
@@ -46,8 +54,7 @@ def _reload_until(page, text: str, what: str) -> None:
     client.wait_for(lambda: page.reload() and text in page.content(), timeout=30, every=0.5, what=what)
 
 
-def test_admin_finds_fixes_and_pushes_a_failed_invoice(system, browser, admin, failed_invoice):
-    page = browser.new_context().new_page()
+def test_admin_finds_fixes_and_pushes_a_failed_invoice(system, page, admin, failed_invoice):
     base, shop = system.api_url, failed_invoice
     sign_in(page, base, admin)
     assert page.get_by_role("heading", name="Overview").is_visible()
@@ -108,10 +115,9 @@ def test_admin_finds_fixes_and_pushes_a_failed_invoice(system, browser, admin, f
     assert [(a["action"], a["ok"]) for a in actions] == [("sync_connection", True), ("push_record", True)]
 
 
-def test_admin_replays_a_dead_letter_once_its_cause_is_fixed(system, browser, admin, partner, access_token):
+def test_admin_replays_a_dead_letter_once_its_cause_is_fixed(system, page, admin, partner, access_token):
     entity = str(uuid.uuid4())
     counterpart = flows.counterpart(system, entity, "Zu Früh GmbH")  # before its entity: dead-lettered
-    page = browser.new_context().new_page()
     sign_in(page, system.api_url, admin)
     page.get_by_role("link", name="Dead letters").click()
     _reload_until(page, entity, "the dead letter to be shown")
@@ -129,8 +135,7 @@ def test_admin_replays_a_dead_letter_once_its_cause_is_fixed(system, browser, ad
     assert entity not in page.locator("ol.letters").inner_text()
 
 
-def test_a_viewer_reads_but_cannot_act(system, browser, viewer, failed_invoice):
-    page = browser.new_context().new_page()
+def test_a_viewer_reads_but_cannot_act(system, page, viewer, failed_invoice):
     sign_in(page, system.api_url, viewer)
     page.goto(f"{system.api_url}/console/records/{failed_invoice['stuck']}")
     assert page.locator("#sync-status").inner_text() == "error" and "17.00%" in page.locator("ul.errors").first.inner_text()
@@ -150,8 +155,7 @@ def test_a_viewer_reads_but_cannot_act(system, browser, viewer, failed_invoice):
     assert not db(system, "SELECT 1 FROM operator_actions WHERE operator = $1", viewer["name"])
 
 
-def test_wrong_password_and_missing_csrf_token_are_refused(system, browser, admin, failed_invoice):
-    page = browser.new_context().new_page()
+def test_wrong_password_and_missing_csrf_token_are_refused(system, page, admin, failed_invoice):
     page.goto(f"{system.api_url}/console/login")
     page.get_by_label("Operator name").fill(admin["name"])
     page.get_by_label("Password").fill("not-the-password")
@@ -168,10 +172,9 @@ def test_wrong_password_and_missing_csrf_token_are_refused(system, browser, admi
     assert login.status_code == 403  # the login form has its CSRF token too
 
 
-def test_admin_disconnects_after_confirming(system, browser, admin, partner, access_token):
+def test_admin_disconnects_after_confirming(system, page, admin, partner, access_token):
     entity, sdk = flows.register_entity(system, partner, access_token, f"Abschied {uuid.uuid4().hex[:6]} KG")
     created = sdk.accounting.connections.create()
-    page = browser.new_context().new_page()
     sign_in(page, system.api_url, admin)
     page.goto(f"{system.api_url}/console/entities/{entity}")
     page.get_by_role("link", name="Disconnect…").click()
@@ -183,13 +186,12 @@ def test_admin_disconnects_after_confirming(system, browser, admin, partner, acc
 
 
 def test_a_records_story_shows_the_webhooks_sent_to_the_partner_without_their_secrets(
-        system, browser, admin, access_token, failed_invoice):
+        system, page, admin, access_token, failed_invoice):
     headers = {"Authorization": f"Bearer {access_token}", "X-Monite-Version": client.VERSION}
     target = f"http://127.0.0.1:{free_port()}/hooks?token=s3cret-in-the-url"  # nobody listens there
     subscription = httpx.post(f"{system.api_url}/v1/webhook_subscriptions", headers=headers, json={
         "object_type": "accounting_synced_record", "url": target}).raise_for_status().json()
     try:
-        page = browser.new_context().new_page()
         sign_in(page, system.api_url, admin)
         page.goto(f"{system.api_url}/console/records/{failed_invoice['stuck']}")
         page.get_by_role("button", name="Push again").click()  # error → pending → error, both announced
