@@ -9,7 +9,7 @@ unknown outcome by its push request and by the record's natural key before it is
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import aiohttp
@@ -20,6 +20,7 @@ from services.core.settings import Settings
 from services.providers import railz_bodies as bodies
 from services.providers import railz_mapping as m
 from services.providers import railz_webhooks as webhooks
+from services.providers.codat_lookup import named
 from services.providers.base import (
     ProviderCompany,
     ProviderConnection,
@@ -169,6 +170,17 @@ class RailzAdapter:
                                   page_size)
         convert = CANONICAL[railz_type(data_type)]
         return RecordPage([convert(r) for r in raw.results], page, page_size, raw.total, raw.has_next)
+
+    async def find_by_name(self, company_id: str, data_type: str, names: Sequence[str]) -> list[dict]:
+        """Railz's reads have no name filter: the dataset is listed (as of its last sync) and the
+        equal names kept; ``named`` compares the canonical (Codat-shaped) records."""
+        found: list[dict] = []
+        for page in range(1, LOOKUP_PAGES + 1):
+            batch = await self.list_page(company_id, data_type, page, MAX_LIMIT)
+            found.extend(named(batch.results, data_type, names))
+            if not batch.has_next:
+                break
+        return found
 
     # ---- writing ---------------------------------------------------------------------------
 

@@ -72,6 +72,9 @@ async def drive(adapter: RailzAdapter, sandbox, session) -> None:
     await sandbox.settle()
     customer = await adapter.get_push_operation(company.id, customer.operation_id)
     assert customer.status == "success" and customer.record_id
+    found = await adapter.find_by_name(company.id, "customers", [" kontrakt KUNDE gmbh ", "Nobody"])
+    assert [r["id"] for r in found] == [customer.record_id]  # the look-up before a contact is created
+    assert await adapter.find_by_name(company.id, "suppliers", ["Nobody at all"]) == []
     today = str(date.today())
     line = {"description": "Consulting", "quantity": 2.0, "unitAmount": 100.0, "taxRateRef": {"id": vat["id"]},
             "accountRef": {"id": sales["id"]}}
