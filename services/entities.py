@@ -1,4 +1,4 @@
-"""Entities as the features read them (``push_worker.entities`` keeps them from their events)."""
+"""Entities as the features read them (``push_worker.entity_events`` keeps them from their events)."""
 from __future__ import annotations
 
 import uuid

@@ -16,7 +16,7 @@ from services.core.settings import Settings
 from services.core.topology import COMMANDS, PUSH_WORKER, WEBHOOKS
 from services.partner_webhooks import wiring as partner_webhooks
 from services.push import parking
-from services.push_worker.commands import make_command_consumer
+from services.push_worker.command_consumer import make_command_consumer
 from services.push_worker.handlers import command_handlers, event_handlers
 from services.push_worker.inbox import make_domain_consumer
 from services.sandbox_provider.app import create_app as create_sandbox

@@ -4,13 +4,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from contracts.openapi import build_openapi
-from services.api import auth_views, connections, entities, pulled, records
+from services.api import auth_views, connections, entity_settings, pulled, synced_records
 from services.api.context import auth_middleware
-from services.api.errors import errors_middleware
+from services.api.error_responses import errors_middleware
 from services.app_keys import DEPS, AppDeps
 from services.console.app import create_console
 from services.core.http import ReadyCheck, base_app
-from services.partner_webhooks import api as webhook_subscriptions
+from services.partner_webhooks import routes as webhook_subscriptions
 from services.partner_webhooks import api_log as webhook_log
 
 
@@ -23,7 +23,7 @@ def create_app(deps: AppDeps, ready: ReadyCheck) -> web.Application:
                    middlewares=(errors_middleware, auth_middleware))
     app[DEPS] = deps
     app.router.add_get("/openapi.json", openapi)
-    for module in (auth_views, connections, entities, pulled, records, webhook_subscriptions,
+    for module in (auth_views, connections, entity_settings, pulled, synced_records, webhook_subscriptions,
                    webhook_log):
         app.router.add_routes(module.routes())
     app.add_subapp("/console", create_console(deps))

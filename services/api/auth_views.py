@@ -6,7 +6,7 @@ from aiohttp import web
 
 from contracts.api import AccessTokenResponse, AuthTokenRequest, MessageResponse, RevokeTokenRequest
 from services.api.context import dump, parse_body, res
-from services.api.errors import BadRequest
+from services.api.error_responses import BadRequest
 from services.auth import partners, tokens
 from services.core.errors import Unauthorized
 

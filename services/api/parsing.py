@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from services.api.errors import BadRequest, UnsupportedMediaType
+from services.api.error_responses import BadRequest, UnsupportedMediaType
 from services.core.errors import ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)

@@ -9,12 +9,12 @@ import structlog
 from aiohttp import web
 
 from services.connections import service as connections
-from services.console.broker import QUEUE_NAMES
+from services.console.queue_states import QUEUE_NAMES
 from services.console.context import operator, render, res
 from services.console.web_auth import message
 from services.core.errors import LedgersyncError, NotFound
 from services.partner_webhooks import deliveries
-from services.push import records as push_records
+from services.push import transitions
 from services.tools import dlq
 
 log = structlog.get_logger(__name__)
@@ -52,7 +52,7 @@ async def push(request: web.Request) -> web.Response:
 
     async def run() -> str:
         async with res(request).pool.acquire() as conn, conn.transaction():
-            row = await push_records.push_again(conn, record_id)
+            row = await transitions.push_again(conn, record_id)
         return f"record is {row['sync_status']} (push {row['push_generation']})"
     return await _act(request, "push_record", str(record_id), f"/console/records/{record_id}", run)
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from aiohttp import web
 from markupsafe import Markup
 
-from services.console import broker, chart, queries, story
+from services.console import chart, queries, queue_states, story
 from services.console.context import operator, render, res
 from services.console.web_auth import message
 from services.core.http import READY_CHECK
-from services.records import repo as records_repo
+from services.synced_records import repo as records_repo
 from services.tools import dlq
 
 DEAD_LETTER_BODY_CHARS = 20_000
@@ -57,7 +57,7 @@ async def overview(request: web.Request) -> web.Response:
         pushes, hooks = await queries.pushes_by_hour(conn), await queries.partner_webhooks(conn)
     svg = Markup(chart.pushes_svg(pushes, datetime.now(UTC)))  # noqa: S704 - built from escaped parts
     return _page(request, "overview.html", **data, chart=svg, readiness=await _readiness(request), hooks=hooks,
-                 outcome=outcome, queues=await broker.queue_states(res(request).settings),
+                 outcome=outcome, queues=await queue_states.queue_states(res(request).settings),
                  object_types=queries.OBJECT_TYPES, statuses=queries.STATUSES)
 
 
@@ -100,14 +100,14 @@ async def record(request: web.Request) -> web.Response:
 
 
 async def dead_letters(request: web.Request) -> web.Response:
-    queue = request.query.get("queue", broker.QUEUE_NAMES[0])
-    if queue not in broker.QUEUE_NAMES:
+    queue = request.query.get("queue", queue_states.QUEUE_NAMES[0])
+    if queue not in queue_states.QUEUE_NAMES:
         return message(request, 404, "Not found", "No such queue.")
     messages = await dlq.list_dead(res(request).settings, queue, 50, body_chars=DEAD_LETTER_BODY_CHARS)
     async with res(request).pool.acquire() as conn:
         outcome = await _outcome(request, conn)
     return _page(request, "dead_letters.html", queue=queue, messages=messages, outcome=outcome,
-                 queues=await broker.queue_states(res(request).settings))
+                 queues=await queue_states.queue_states(res(request).settings))
 
 
 async def root(_request: web.Request) -> web.Response:

@@ -1,5 +1,5 @@
 """One error tree. Mapping to HTTP status and to ack / retry / dead-letter happens in
-one place each (``services.api.errors`` and ``services.core.bus``)."""
+one place each (``services.api.error_responses`` and ``services.core.bus``)."""
 from __future__ import annotations
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import structlog
 
-from services.partner_webhooks import catalog, deliveries, metrics, policy, transport
+from services.partner_webhooks import catalog, deliveries, delivery_metrics, policy, transport
 from services.partner_webhooks.signing import HEADER, signature
 
 log = structlog.get_logger(__name__)
@@ -87,7 +87,7 @@ class DeliveryWorker:
                 task.add_done_callback(self._done)
         if time.monotonic() - self._backlog_at > 5:
             self._backlog_at = time.monotonic()
-            metrics.OLDEST_UNDELIVERED.set(await deliveries.oldest_undelivered_s(self.pool))
+            delivery_metrics.OLDEST_UNDELIVERED.set(await deliveries.oldest_undelivered_s(self.pool))
 
     def _done(self, task: asyncio.Task) -> None:
         self._inflight.pop(task, None)
@@ -115,8 +115,8 @@ class DeliveryWorker:
         await deliveries.record(self.pool, row, started_at=started_at,
                                 duration_ms=round(answer.seconds * 1000), status_code=answer.status,
                                 response=answer.text, outcome=outcome, next_attempt_at=due)
-        metrics.DELIVERIES.labels(outcome).inc()
-        metrics.ATTEMPT_SECONDS.labels(outcome).observe(answer.seconds)
+        delivery_metrics.DELIVERIES.labels(outcome).inc()
+        delivery_metrics.ATTEMPT_SECONDS.labels(outcome).observe(answer.seconds)
         (log.info if outcome == "delivered" else log.warning)(
             "partner_webhook.attempt", outcome=outcome, delivery_id=str(row["delivery_id"]),
             subscription_id=str(row["subscription_id"]), event_id=str(row["id"]),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import structlog
 
-from services.records import repo as records
-from services.sync import errors
+from services.synced_records import repo as records
+from services.sync import record_errors
 from services.sync.mappings import Mirrored, mapped_object_gone, pull_may_match
 
 log = structlog.get_logger(__name__)
@@ -69,10 +69,10 @@ async def mark_gone(conn, connection, pulled_types, pulled_at, system: str) -> i
                                       listed_since=listed_since)
             if gone is None:
                 continue
-            problem = errors.mapped_object_deleted(object_type, row["object_name"], row["provider_object_id"],
+            problem = record_errors.mapped_object_deleted(object_type, row["object_name"], row["provider_object_id"],
                                                    system, gone)
             await records.save(conn, connection, object_type, row["object_id"], sync_status="error",
-                               errors=errors.as_errors([problem]), provider_object_id=None,
+                               errors=record_errors.as_errors([problem]), provider_object_id=None,
                                platform_object_id=None, last_pulled_at=pulled_at)
             log.warning("pull.mapped_object_gone", record_id=str(row["id"]), object_type=object_type,
                         provider_object_id=row["provider_object_id"], how=gone)

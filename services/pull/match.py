@@ -9,8 +9,8 @@ from contracts.events import make_event
 from services.core.outbox import enqueue
 from services.core.topology import OWN_EXCHANGE
 from services.pull import mapped, store
-from services.records import repo as records
-from services.sync import errors
+from services.synced_records import repo as records
+from services.sync import record_errors
 from services.sync.lookup import as_counterpart
 from services.sync.matching import Party, match_counterparts, match_products, record_party
 from services.sync.money import to_minor
@@ -57,10 +57,10 @@ async def match_counterpart_roles(conn, connection, pulled_at, only: uuid.UUID |
             if outcome.kind == "matched":
                 await records.save(conn, connection, object_type, oid, **_found(theirs[outcome.provider_id], pulled_at))
             elif outcome.kind == "multiple_matches":
-                problem = errors.multiple_counterparts(object_type, by_id[outcome.object_id]["name"], system,
+                problem = record_errors.multiple_counterparts(object_type, by_id[outcome.object_id]["name"], system,
                                                        outcome.candidates)
                 await records.save(conn, connection, object_type, oid, sync_status="error",
-                                   errors=errors.as_errors([problem]), last_pulled_at=pulled_at)
+                                   errors=record_errors.as_errors([problem]), last_pulled_at=pulled_at)
     return stats
 
 
@@ -104,9 +104,9 @@ async def match_product_names(conn, connection, pulled_at, currency: str | None)
             await records.save(conn, connection, "product", oid, **_found(items[outcome.provider_id], pulled_at))
         elif outcome.kind == "multiple_matches":
             name = next(r["name"] for r in ours if str(r["id"]) == outcome.object_id)
-            problem = errors.multiple_products(name, platform_name(connection), outcome.candidates)
+            problem = record_errors.multiple_products(name, platform_name(connection), outcome.candidates)
             await records.save(conn, connection, "product", oid, sync_status="error",
-                               errors=errors.as_errors([problem]), last_pulled_at=pulled_at)
+                               errors=record_errors.as_errors([problem]), last_pulled_at=pulled_at)
     for party in (p for p in result.to_create if p.id not in taken):
         await _discover(conn, connection, items[party.id], pulled_at, currency)
         stats["created"] += 1

@@ -11,7 +11,7 @@ import structlog
 from services.connections import repo as connections
 from services.connections.service import start_sync
 from contracts.commands import PullConnection
-from services.connections.sync import finish_run
+from services.connections.runs import finish_run
 from services.core.errors import ProviderError, ProviderRejected, ProviderUnavailable
 from services.core.retry import backoff_s
 from services.providers.base import ProviderAdapter

@@ -12,7 +12,7 @@ import structlog
 
 from services.core.errors import ProviderRateLimited
 from services.providers.base import ProviderAdapter
-from services.push import parking, records
+from services.push import parking, transitions
 from services.sync import lookup
 from services.sync.matching import Party, record_party
 from services.sync.platforms import platform_name
@@ -102,9 +102,9 @@ async def look_before_create(pool, adapter: ProviderAdapter, record_id: uuid.UUI
         if await _load(conn, record_id, generation) is None:
             return True  # changed meanwhile (a duplicate delivery): the push sees how
         if decision.kind == "link":
-            await records.done(conn, record, decision.provider_id, None)
+            await transitions.done(conn, record, decision.provider_id, None)
         else:
             problem = lookup.problem(decision, role, counterpart["name"], platform_name(connection))
-            await records.fail(conn, record, [problem])
+            await transitions.fail(conn, record, [problem])
     return False
 

@@ -12,7 +12,7 @@ import asyncio
 import asyncpg
 import structlog
 
-from services.push import records
+from services.push import transitions
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +52,7 @@ async def release(pool: asyncpg.Pool, per_connection: int, limit: int = 500) -> 
             "generation) SELECT r.id, f.generation AS push_generation FROM freed f JOIN synced_records r "
             "ON r.id = f.record_id WHERE r.sync_status = 'pending' AND r.push_generation = f.generation", ids)
         for row in rows:
-            await records.request_push(conn, row)
+            await transitions.request_push(conn, row)
     if rows:
         log.info("push.released", count=len(rows))
     return len(rows)

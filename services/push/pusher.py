@@ -14,9 +14,9 @@ import structlog
 from contracts.commands import PushRecord
 from services.core.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable
 from services.providers.base import ProviderAdapter
-from services.push import inputs, parking, records, settle
+from services.push import inputs, parking, transitions, settle
 from services.push.before_create import look_before_create
-from services.sync import errors as E
+from services.sync import record_errors
 from services.sync.lookup import contact_name
 from services.sync.money import TotalsMismatch
 
@@ -35,7 +35,7 @@ async def _plan(conn, adapter: ProviderAdapter, connection, record):
     if kind in ("customer", "vendor"):
         row = await conn.fetchrow("SELECT * FROM counterparts WHERE id = $1", record["object_id"])
         if row is None:
-            return None, [E.counterpart_unknown(str(record["object_id"]), "")], None
+            return None, [record_errors.counterpart_unknown(str(record["object_id"]), "")], None
         name = contact_name(row["name"], kind, connection["platform"], row["is_customer"] and row["is_vendor"])
         return adapter.write_body(kind, {**dict(row), "name": name}), [], None
     doc = await conn.fetchval("SELECT data FROM documents WHERE id = $1", record["object_id"])
@@ -43,7 +43,7 @@ async def _plan(conn, adapter: ProviderAdapter, connection, record):
     if verdict.errors:
         return None, verdict.errors, None
     if verdict.create_counterpart and kind != "payment_record":
-        dep, _ = await records.ensure_record(conn, connection, inputs.ROLE_OF[kind],
+        dep, _ = await transitions.ensure_record(conn, connection, inputs.ROLE_OF[kind],
                                              uuid.UUID(str(doc["counterpart_id"])), None)
         return None, [], dep["id"]
     if verdict.wait_for:
@@ -51,10 +51,10 @@ async def _plan(conn, adapter: ProviderAdapter, connection, record):
     try:
         body = adapter.write_body(kind, doc, verdict, **extra)
     except TotalsMismatch as exc:
-        return None, [E.SyncError("document_totals_inconsistent", f"The document's totals do not add up: {exc}",
+        return None, [record_errors.SyncError("document_totals_inconsistent", f"The document's totals do not add up: {exc}",
                                   "Correct the document's totals upstream and issue it again")], None
     except ProviderRejected as exc:  # the provider cannot take this document at all (Railz: a void bill)
-        return None, [E.SyncError("provider_cannot_write", exc.message,
+        return None, [record_errors.SyncError("provider_cannot_write", exc.message,
                                   "Record it in the accounting system by hand")], None
     return body, [], None
 
@@ -68,7 +68,7 @@ async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid
             return None
         connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
         if connection["status"] != "connected":
-            await records.fail(conn, record, [E.SyncError(
+            await transitions.fail(conn, record, [record_errors.SyncError(
                 "connection_not_connected", f"The accounting connection is {connection['status']}",
                 "Connect the entity's accounting system again, then push this record")])
             return None
@@ -86,13 +86,13 @@ async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid
             return attempt, connection, attempt["body"], record["platform_object_id"]
         body, problems, wait_for = await _plan(conn, adapter, connection, record)
         if problems:
-            await records.fail(conn, record, problems)
+            await transitions.fail(conn, record, problems)
             return None
         if wait_for:
             # lock the dependency: either its settlement sees our waiting_for, or we see it settled
             status = await conn.fetchval("SELECT sync_status FROM synced_records WHERE id = $1 FOR UPDATE", wait_for)
             if status != "pending":
-                await records.request_push(conn, record)  # it settled meanwhile: decide again
+                await transitions.request_push(conn, record)  # it settled meanwhile: decide again
                 return None
             await conn.execute("UPDATE synced_records SET waiting_for = $2 WHERE id = $1", record_id, wait_for)
             log.info("push.waiting", waiting_for=str(wait_for))
@@ -100,7 +100,7 @@ async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid
         attempt = await conn.fetchrow(
             "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status, body) "
             "VALUES ($1, $2, $3, $4, $5, 'sending', $6) RETURNING *", uuid.uuid4(), record_id, generation,
-            records.key(record_id, generation), adapter.data_type_of(record["object_type"]), body)
+            transitions.key(record_id, generation), adapter.data_type_of(record["object_type"]), body)
         return attempt, connection, body, record["platform_object_id"]
 
 

@@ -10,8 +10,8 @@ from contracts.commands import ReconcilePush, SettlePush
 from services.core.commands import send_command
 from services.core.errors import RetryableError
 from services.providers.base import ProviderAdapter, PushResult, WriteAttempt, WriteNotice
-from services.push import records
-from services.sync import errors as E
+from services.push import transitions
+from services.sync import record_errors
 from services.sync.platforms import platform_name
 
 log = structlog.get_logger(__name__)
@@ -49,7 +49,7 @@ async def apply(conn, attempt, record, result: PushResult) -> str:
     if not current:
         return "stale"
     if result.status == "success" and result.record_id:
-        await records.done(conn, record, result.record_id, None)
+        await transitions.done(conn, record, result.record_id, None)
         return "done"
     if result.status == "timed_out":
         await request_reconcile(conn, attempt)
@@ -57,7 +57,7 @@ async def apply(conn, attempt, record, result: PushResult) -> str:
     system = platform_name(await conn.fetchrow("SELECT platform FROM accounting_connections WHERE id = $1",
                                                record["connection_id"]))
     messages = [e["message"] for e in errors or [] if e.get("message")] or ["no reason given"]
-    await records.fail(conn, record, [E.provider_rejected(messages, system)])
+    await transitions.fail(conn, record, [record_errors.provider_rejected(messages, system)])
     return "error"
 
 
@@ -106,7 +106,7 @@ async def settle_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: Set
             "AND (c.throttled_until IS NULL OR c.throttled_until < now())", row["record_id"], row["generation"])
         if record is not None:  # (a paused connection's writes resume by themselves)
             async with pool.acquire() as conn, conn.transaction():
-                await records.request_push(conn, record)
+                await transitions.request_push(conn, record)
         return
     result = await adapter.get_push_operation(row["provider_company_id"], row["operation_id"])
     async with pool.acquire() as conn, conn.transaction():
@@ -143,13 +143,13 @@ async def reconcile_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: 
                                attempt_id)
         if found:
             log.info("push.reconciled_found", record_id=str(record["id"]), platform_object_id=found)
-            await records.done(conn, locked, found, None)
+            await transitions.done(conn, locked, found, None)
         elif await conn.fetchval("SELECT count(*) FROM push_attempts WHERE record_id = $1 AND status = 'timed_out' "
                                  "AND NOT coalesce(errors @> '[{\"server_error\": true}]', false)",
                                  locked["id"]) >= MAX_TIMEOUTS:  # a 5xx answer is no timeout
-            await records.fail(conn, locked, [E.SyncError(
+            await transitions.fail(conn, locked, [record_errors.SyncError(
                 "provider_timed_out", f"The accounting system did not complete the write {MAX_TIMEOUTS} times "
                 "in a row; nothing was created there", "Check the accounting system is reachable, then push again")])
         else:
             log.info("push.reconciled_absent", record_id=str(record["id"]))
-            await records.repush(conn, locked, "the unanswered write did not create the document")
+            await transitions.repush(conn, locked, "the unanswered write did not create the document")

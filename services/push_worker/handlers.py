@@ -5,13 +5,14 @@ from functools import partial
 
 import asyncpg
 
-from services.connections import sync
+from services.connections import runs
 from services.providers.base import ProviderAdapter
 from services.pull.run import pull_connection
 from services.push import settle
-from services.push.events import document_handler, push_created_meanwhile, push_new_counterpart
+from services.push.counterparts import push_created_meanwhile, push_new_counterpart
+from services.push_worker.document_events import document_handler
 from services.push.pusher import push_record
-from services.push_worker.entities import apply_entity
+from services.push_worker.entity_events import apply_entity
 from services.push_worker.mirrors import apply_counterpart, apply_product
 
 
@@ -32,7 +33,7 @@ def event_handlers() -> dict:
 
 def command_handlers(pool: asyncpg.Pool, adapter: ProviderAdapter) -> dict:
     # after a connection's first pull, push the counterparts created meanwhile and still unmatched
-    return {"sync_connection": partial(sync.start_refresh, pool, adapter),
+    return {"sync_connection": partial(runs.start_refresh, pool, adapter),
             "pull_connection": partial(pull_connection, pool, adapter,
                                        after_first_pull=push_created_meanwhile),
             "push_record": partial(push_record, pool, adapter),

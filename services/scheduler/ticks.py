@@ -8,7 +8,7 @@ import asyncpg
 import structlog
 
 from services.connections import service
-from services.connections.sync import finish_run
+from services.connections.runs import finish_run
 from contracts.commands import SettlePush
 from services.core.commands import send_command
 from services.partner_webhooks import deliveries as partner_webhooks

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from services.sync import errors
-from services.sync.errors import SyncError
+from services.sync import record_errors
+from services.sync.record_errors import SyncError
 from services.sync.matching import Party, narrow, norm
 
 ROLES = {"customer": "customers", "vendor": "suppliers"}  # role -> contact dataset
@@ -114,9 +114,9 @@ def second_role_waits(role: str, both_roles: bool, first_role_status: str | None
 def problem(decision: Decision, role: str, name: str, system: str) -> SyncError | None:
     """The synced record's error for a decision that neither links nor creates, else None."""
     if decision.kind == "multiple_matches":
-        return errors.multiple_counterparts(role, name, system, decision.candidates)
+        return record_errors.multiple_counterparts(role, name, system, decision.candidates)
     if decision.kind == "linked_elsewhere":
-        return errors.match_linked_elsewhere(role, name, system, decision.candidates)
+        return record_errors.match_linked_elsewhere(role, name, system, decision.candidates)
     if decision.kind == "name_in_use":
-        return errors.name_in_use(role, decision.name or name, system, decision.candidates)
+        return record_errors.name_in_use(role, decision.name or name, system, decision.candidates)
     return None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.sync import errors as E
-from services.sync.errors import SyncError
+from services.sync import record_errors
+from services.sync.record_errors import SyncError
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Verdict:
 def check_counterpart(v: Verdict, party: Party | None, counterpart_id: str | None, role: str,
                       system: str) -> None:
     if party is None:
-        v.errors.append(E.counterpart_unknown(counterpart_id or "(none)", system))
+        v.errors.append(record_errors.counterpart_unknown(counterpart_id or "(none)", system))
         return
     m = party.mapping
     if m.status == "done" and m.provider_id:
@@ -58,7 +58,7 @@ def check_counterpart(v: Verdict, party: Party | None, counterpart_id: str | Non
         v.wait_for = m.record_id
     elif m.status == "error":
         why = (m.errors or {}).get("message", "")
-        v.errors.append(E.counterpart_not_mapped(party.name, role, system, why))
+        v.errors.append(record_errors.counterpart_not_mapped(party.name, role, system, why))
     else:
         v.create_counterpart = True
 
@@ -85,12 +85,12 @@ def check_sales_document(*, lines: list[dict], party: Party | None, counterpart_
             if m.status == "done" and m.provider_id:
                 v.items[str(pid)] = m.provider_id
             elif m.status == "error":
-                v.errors.append(E.product_ambiguous(name, str(pid), system))
+                v.errors.append(record_errors.product_ambiguous(name, str(pid), system))
             else:
-                v.errors.append(E.product_not_mapped(name, str(pid), system))
+                v.errors.append(record_errors.product_not_mapped(name, str(pid), system))
         rate = pick_tax_rate(rates, line["vat_rate_value"], rates_by_id, line.get("vat_rate_id"))
         if rate is None:
-            v.errors.append(E.tax_rate_not_found(line["vat_rate_value"], system, line.get("name") or ""))
+            v.errors.append(record_errors.tax_rate_not_found(line["vat_rate_value"], system, line.get("name") or ""))
         v.tax.append(rate)
     return v
 
@@ -101,24 +101,25 @@ def check_bill(*, lines: list[dict], party: Party | None, counterpart_id: str | 
     v = Verdict()
     check_counterpart(v, party, counterpart_id, "vendor", system)
     if not lines:
-        v.errors.append(E.SyncError("bill_has_no_line_items", "The bill has no line items",
+        v.errors.append(record_errors.SyncError("bill_has_no_line_items", "The bill has no line items",
                                     "Add at least one line item to the bill, then push again"))
     for line in lines:
         label = line.get("name") or "(unnamed)"
         tax_id, account_id = line.get("tax_rate_ref_id"), line.get("ledger_account_id")
         if not tax_id:
-            v.errors.append(E.bill_line("tax_rate_ref_missing", label, "tax_rate_ref_id is missing",
-                                        "Set tax_rate_ref_id to an id of GET /v1/accounting_tax_rates"))
+            v.errors.append(record_errors.bill_line("tax_rate_ref_missing", label, "tax_rate_ref_id is missing",
+                                                    "Set tax_rate_ref_id to an id of GET /v1/accounting_tax_rates"))
         elif tax_id not in rates_by_id:
-            v.errors.append(E.bill_line("tax_rate_not_found", label, f"tax rate {tax_id} does not exist in {system}",
-                                        "Use an id of GET /v1/accounting_tax_rates, sync, then push again"))
+            v.errors.append(record_errors.bill_line("tax_rate_not_found", label,
+                                                    f"tax rate {tax_id} does not exist in {system}",
+                                                    "Use an id of GET /v1/accounting_tax_rates, sync, then push again"))
         if not account_id:
-            v.errors.append(E.bill_line("ledger_account_missing", label, "ledger_account_id is missing",
-                                        "Set ledger_account_id to an id of GET /v1/ledger_accounts"))
+            v.errors.append(record_errors.bill_line("ledger_account_missing", label, "ledger_account_id is missing",
+                                                    "Set ledger_account_id to an id of GET /v1/ledger_accounts"))
         elif account_id not in accounts:
-            v.errors.append(E.bill_line("ledger_account_not_found", label,
-                                        f"ledger account {account_id} does not exist in {system}",
-                                        "Use an id of GET /v1/ledger_accounts, sync, then push again"))
+            v.errors.append(record_errors.bill_line("ledger_account_not_found", label,
+                                                    f"ledger account {account_id} does not exist in {system}",
+                                                    "Use an id of GET /v1/ledger_accounts, sync, then push again"))
         v.tax.append(rates_by_id.get(tax_id) if tax_id else None)
         v.accounts.append(accounts.get(account_id) if account_id else None)
     return v
@@ -128,9 +129,9 @@ def check_payment(*, invoice: Mapping, payments_account: str | None, accounts: d
                   party: Party | None, counterpart_id: str | None, system: str) -> Verdict:
     v = Verdict()
     if not payments_account:
-        v.errors.append(E.missing_setting("settings.accounting.ledger_account_ids.payments", system))
+        v.errors.append(record_errors.missing_setting("settings.accounting.ledger_account_ids.payments", system))
     elif payments_account not in accounts:
-        v.errors.append(E.SyncError("ledger_account_not_found",
+        v.errors.append(record_errors.SyncError("ledger_account_not_found",
                                     f"Payments ledger account {payments_account} does not exist in {system}",
                                     "Set settings.accounting.ledger_account_ids.payments to an id of "
                                     "GET /v1/ledger_accounts, then push again"))
@@ -141,7 +142,7 @@ def check_payment(*, invoice: Mapping, payments_account: str | None, accounts: d
     elif invoice.status == "pending":
         v.wait_for = invoice.record_id
     else:
-        v.errors.append(E.SyncError("invoice_not_pushed", f"The paid invoice is not in {system}",
+        v.errors.append(record_errors.SyncError("invoice_not_pushed", f"The paid invoice is not in {system}",
                                     "Push the invoice first (see its synced record), then push this payment"))
     check_counterpart(v, party, counterpart_id, "customer", system)
     return v

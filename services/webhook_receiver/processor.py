@@ -7,7 +7,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from contracts.commands import WebhookReference, parse_message
 from contracts.errors import ContractViolation
-from services.connections import webhooks as connection_webhooks
+from services.connections import notices
 from services.core.errors import PermanentError
 from services.providers.base import ConnectionNotice, ProviderAdapter, ReadNotice, WebhookNotice, WriteNotice
 from services.push import settle
@@ -19,9 +19,9 @@ log = structlog.get_logger(__name__)
 async def _apply(conn, provider: str, notice: WebhookNotice) -> str:
     """The one handler of each kind of notice."""
     if isinstance(notice, ConnectionNotice):
-        return await connection_webhooks.on_connection_notice(conn, provider, notice)
+        return await notices.on_connection_notice(conn, provider, notice)
     if isinstance(notice, ReadNotice):
-        return await connection_webhooks.on_read_notice(conn, provider, notice)
+        return await notices.on_read_notice(conn, provider, notice)
     if isinstance(notice, WriteNotice):
         return await settle.on_write_notice(conn, notice)
     raise PermanentError(f"no handler for {type(notice).__name__}")

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.api.errors import errors_middleware
+from services.api.error_responses import errors_middleware
 from services.core.errors import ProviderNotFound, ProviderRateLimited, ProviderRejected, ProviderUnavailable
 
 RAISED = {

@@ -1,7 +1,7 @@
 """The console's overview says so when the broker cannot be reached, rather than failing."""
 from __future__ import annotations
 
-from services.console.broker import QUEUE_NAMES, queue_states
+from services.console.queue_states import QUEUE_NAMES, queue_states
 from services.core.settings import Settings
 
 

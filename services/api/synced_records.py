@@ -9,8 +9,8 @@ from services.api.context import dump, entity_id, parse_query, path_uuid, res
 from services.api.pagination import Cursor, Tokens, keyset_page
 from services.api.parsing import validate_query
 from services.core.errors import NotFound
-from services.push import records as push_records
-from services.records import repo
+from services.push import transitions
+from services.synced_records import repo
 
 log = structlog.get_logger(__name__)
 _RANGE_OPS = {"gt": ">", "lt": "<", "gte": ">=", "lte": "<="}
@@ -74,7 +74,7 @@ async def push_record(request: web.Request) -> web.Response:
     entity = await entity_id(request)
     record_id = path_uuid(request, "synced_record_id")
     async with res(request).pool.acquire() as conn, conn.transaction():
-        row = await push_records.push_again(conn, record_id, entity)
+        row = await transitions.push_again(conn, record_id, entity)
     log.info("push.manual", record_id=str(record_id), status=row["sync_status"])
     return dump(SyncRecordResource.model_validate(repo.to_api(row)))
 

@@ -9,9 +9,9 @@ import structlog
 from contracts.commands import PushRecord
 from services.core.commands import send_command
 from services.core.errors import Conflict, NotFound
-from services.records import repo
-from services.sync import errors as E
-from services.sync.errors import SyncError
+from services.synced_records import repo
+from services.sync import record_errors
+from services.sync.record_errors import SyncError
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +72,7 @@ async def push_again(conn, record_id: uuid.UUID, entity_id: uuid.UUID | None = N
 async def fail(conn, record, problems: list[SyncError]) -> None:
     connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
     await repo.save(conn, connection, record["object_type"], record["object_id"], sync_status="error",
-                    errors=E.as_errors(problems))
+                    errors=record_errors.as_errors(problems))
     await conn.execute("UPDATE synced_records SET waiting_for = NULL WHERE id = $1", record["id"])
     log.warning("push.failed", record_id=str(record["id"]), codes=[p.code for p in problems])
     await settle_dependents(conn, record, ok=False, why=problems[0].message)
@@ -97,7 +97,7 @@ async def settle_dependents(conn, record, *, ok: bool, why: str = "") -> None:
             await request_push(conn, row)
         else:
             role = "vendor" if record["object_type"] == "vendor" else "customer"
-            await fail(conn, row, [E.SyncError("dependency_failed",
+            await fail(conn, row, [record_errors.SyncError("dependency_failed",
                                                f"The {record['object_type'].replace('_', ' ')} it needs could not "
                                                f"be pushed: {why}", f"Fix the {role}'s synced record "
                                                f"{record['id']} and push it, then push this one again")])

@@ -1,4 +1,5 @@
-"""Domain events that lead to pushes: the document is mirrored, then pushed when the seeds say so."""
+"""receivable.issued, credit_note.issued, payment_record.created, payable.issued/canceled: the document
+is mirrored, then pushed when the seeds say so."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +8,7 @@ import structlog
 
 from services import entities
 from services.connections.repo import connected_for_entity
-from services.push import records
+from services.push import transitions
 from services.sync.eligibility import Invoice, skip_reason
 
 log = structlog.get_logger(__name__)
@@ -53,45 +54,14 @@ def document_handler(kind: str):
             log.info("push.skipped", reason=why)
             return
         structlog.contextvars.bind_contextvars(connection_id=str(connection["id"]))
-        record, started = await records.ensure_record(conn, connection, kind, data.id, updated_at)
+        record, started = await transitions.ensure_record(conn, connection, kind, data.id, updated_at)
         structlog.contextvars.bind_contextvars(record_id=str(record["id"]))
         if started:
             log.info("push.queued", object_type=kind)
         elif record["sync_status"] == "error":
-            await records.repush(conn, record, f"a newer {event.type} arrived")
+            await transitions.repush(conn, record, f"a newer {event.type} arrived")
         elif record["sync_status"] == "done" and kind == "bill" and data.status == "canceled":
-            await records.repush(conn, record, "the bill was canceled: void it in the accounting system")
+            await transitions.repush(conn, record, "the bill was canceled: void it in the accounting system")
         elif record["sync_status"] == "done":
             log.info("push.already_done", note="the document is in the accounting system; not pushed twice")
     return apply
-
-
-async def push_counterpart(conn, connection, counterpart_id, is_customer: bool, is_vendor: bool,
-                           updated_at) -> None:
-    """Create a counterpart in the accounting system as customer and/or supplier, unless matched."""
-    for role, wanted in (("customer", is_customer), ("vendor", is_vendor)):
-        if wanted:
-            record, started = await records.ensure_record(conn, connection, role, counterpart_id, updated_at)
-            if started:
-                log.info("push.queued", object_type=role, record_id=str(record["id"]))
-
-
-async def push_new_counterpart(conn, event, connection) -> None:
-    """counterpart.created while connected: pushed unless matched. Before the first pull has
-    finished, matching cannot tell yet: the first pull's end pushes it (push_created_meanwhile)."""
-    if connection is None or event.type != "counterpart.created" or connection["last_pull"] is None:
-        return
-    await push_counterpart(conn, connection, event.data.id, event.data.is_customer, event.data.is_vendor,
-                           event.data.updated_at)
-
-
-async def push_created_meanwhile(conn, connection) -> None:
-    """After a connection's first pull: counterparts created since it connected and still unmatched."""
-    rows = await conn.fetch(
-        "SELECT id, is_customer, is_vendor, source_updated_at FROM counterparts c WHERE entity_id = $1 "
-        "AND created_at >= $2 AND NOT EXISTS (SELECT 1 FROM synced_records r WHERE r.connection_id = $3 "
-        "AND r.object_id = c.id AND r.object_type IN ('customer', 'vendor'))",
-        connection["entity_id"], connection["connected_at"], connection["id"])
-    for row in rows:
-        await push_counterpart(conn, connection, row["id"], row["is_customer"], row["is_vendor"],
-                               row["source_updated_at"])
