@@ -9,7 +9,7 @@ from services.providers import codat_mapping as m
 from services.providers import codat_webhooks as webhooks
 from services.providers.base import DataStatus, ProviderConnection, PushResult, RecordPage, WebhookEvent
 from services.providers.codat import METADATA_PAGE_SIZE, CodatAdapter, company_path, known_data_type, segment
-from services.providers.codat_http import Observer
+from services.providers.http_exchange import Observer
 
 
 class CodatExtras(CodatAdapter):

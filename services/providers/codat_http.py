@@ -1,23 +1,17 @@
 """The one place that sends HTTP to Codat: auth, the per-company cap of concurrent calls (a
-``Slots``: in PostgreSQL across replicas, or in memory), timeouts, error mapping, a debug line
-and a metric per call, and an optional observer that sees every exchange."""
+``Slots``: in PostgreSQL across replicas, or in memory) and Codat's error answers; the parts every
+provider's client shares (sending, parsing, the observer, the log line and metric) are in
+``http_exchange``."""
 from __future__ import annotations
 
 import base64
-import json
 import time
-from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Protocol
-from urllib.parse import urlencode
 
 import aiohttp
-import structlog
 
-from services.core import metrics
 from services.core.errors import (
     ProviderDatasetNotReady,
     ProviderError,
@@ -27,32 +21,20 @@ from services.core.errors import (
     ProviderUnavailable,
 )
 from services.providers.codat_mapping import validation_errors
+from services.providers.http_exchange import (
+    Exchange,
+    Observer,
+    Slots,
+    close_call,
+    json_payload,
+    observe,
+    parse_answer,
+    query_of,
+    send,
+)
 
-log = structlog.get_logger(__name__)
+__all__ = ["CodatClient", "Exchange", "Observer", "Slots", "error_for", "retry_after_seconds"]
 DEFAULT_RETRY_AFTER_S = 30.0
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request and its answer, as sent and received (for contract tests)."""
-    method: str
-    path: str  # with the query string, without the base URL
-    request_body: object  # the JSON sent, None without a body
-    status: int
-    response_body: object  # parsed JSON; None when empty; the text when not JSON
-
-
-Observer = Callable[[Exchange], None]
-
-
-class Slots(Protocol):
-    """Concurrent calls per company: ``async with slots.slot(company_id)`` around each call."""
-
-    def slot(self, key: str) -> AbstractAsyncContextManager: ...
-
-
-def _outcome(error: ProviderError | None) -> str:
-    return "ok" if error is None else type(error).__name__
 
 
 class CodatClient:
@@ -69,52 +51,24 @@ class CodatClient:
                    params: Mapping[str, object] | None = None, body: object = None,
                    headers: Mapping[str, str] | None = None, dataset: bool = False) -> object:
         """The parsed JSON answer (None when empty) to a 2xx; else the mapped ProviderError."""
-        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
+        query, payload = query_of(params), json_payload(body)
         sent = {"Authorization": self._auth, "Accept": "application/json", **(headers or {})}
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            sent["Content-Type"] = "application/json"
-        started, status, error = time.perf_counter(), None, None
+        started, status, error, answer = time.perf_counter(), None, None, None
         try:
             async with self._slots.slot(company_id or ""):
-                status, text, retry_after = await self._send(method, path, query, sent, payload)
-            answer, is_json = _parse(text)
-            if self.observer is not None:
-                full = f"{path}?{urlencode(query)}" if query else path
-                self.observer(Exchange(method, full, body, status, answer))
+                status, text, answered = await send(self._session, method, self._base_url + path, query=query,
+                                                    headers=sent, payload=payload, timeout=self._timeout)
+            answer, is_json = parse_answer(text)
+            observe(self.observer, method, path, query, body, status, answer)
             if not 200 <= status < 300:
-                error = error_for(status, answer, retry_after, f"{method} {path}", dataset=dataset)
+                error = error_for(status, answer, answered.get("Retry-After"), f"{method} {path}", dataset=dataset)
             elif not is_json:
                 error = ProviderUnavailable(f"Codat answered {method} {path} with non-JSON",
                                             status=status, body=text[:500])
         except (TimeoutError, aiohttp.ClientError) as exc:
             error = ProviderUnavailable(f"Codat {method} {path} failed: {exc!r}", exc_type=type(exc).__name__)
-        finally:
-            log.debug("provider.request", method=method, path=path, status=status,
-                      ms=round((time.perf_counter() - started) * 1000, 1), operation=operation)
-        metrics.PROVIDER_CALLS.labels(operation, _outcome(error)).inc()
-        if error is not None:
-            raise error
+        close_call(operation, method, path, status, started, error)
         return answer
-
-    async def _send(self, method: str, path: str, query: dict, headers: dict,
-                    payload: bytes | None) -> tuple[int, str, str | None]:
-        async with self._session.request(method, self._base_url + path, params=query, data=payload,
-                                         headers=headers, timeout=self._timeout,
-                                         allow_redirects=False, raise_for_status=False) as response:
-            text = (await response.read()).decode("utf-8", errors="replace")
-            return response.status, text, response.headers.get("Retry-After")
-
-
-def _parse(text: str) -> tuple[object, bool]:
-    """(answer, whether it is JSON or empty)."""
-    if not text.strip():
-        return None, True
-    try:
-        return json.loads(text), True
-    except ValueError:
-        return text, False
 
 
 def retry_after_seconds(header: str | None) -> float:

@@ -31,7 +31,7 @@ from services.providers.base import (
     WebhookNotice,
     WriteAttempt,
 )
-from services.providers.codat_http import Observer, Slots
+from services.providers.http_exchange import Observer, Slots
 from services.providers.railz_http import RailzClient
 from services.providers.railz_records import CANONICAL
 from services.sync.prerequisites import Verdict

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import time
 from collections.abc import Callable, Mapping
-from urllib.parse import urlencode
 
 import aiohttp
 import jwt
@@ -17,7 +15,17 @@ import structlog
 
 from services.core import metrics
 from services.core.errors import ProviderError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
-from services.providers.codat_http import Exchange, Observer, Slots, _outcome, _parse
+from services.providers.http_exchange import (
+    Observer,
+    Slots,
+    close_call,
+    json_payload,
+    observe,
+    outcome,
+    parse_answer,
+    query_of,
+    send,
+)
 from services.providers.railz_mapping import error_for
 
 log = structlog.get_logger(__name__)
@@ -65,12 +73,12 @@ class RailzClient:
             raise ProviderUnavailable(f"Railz token request failed: {exc!r}") from exc
         finally:
             log.debug("provider.token", status=status, ms=round((time.perf_counter() - started) * 1000, 1))
-        answer, _ = _parse(text)
+        answer, _ = parse_answer(text)
         token = answer.get("access_token") if isinstance(answer, dict) else None
         if not 200 <= status < 300 or not isinstance(token, str):
             error = error_for(status, answer, {}, "GET /getAccess") if status >= 300 else ProviderUnavailable(
                 "Railz's token answer carries no access_token", status=status)
-            metrics.PROVIDER_CALLS.labels("get_access", _outcome(error)).inc()
+            metrics.PROVIDER_CALLS.labels("get_access", outcome(error)).inc()
             raise error
         metrics.PROVIDER_CALLS.labels("get_access", "ok").inc()
         return token, _lifetime(answer, token)
@@ -97,25 +105,24 @@ class RailzClient:
 
     async def _call(self, method: str, path: str, *, operation: str, connection_id: str | None,
                     params: Mapping[str, object] | None, body: object, read: bool, attempts: int = 2) -> object:
-        query = {k: str(v) for k, v in (params or {}).items() if v is not None}
-        payload = json.dumps(body).encode() if body is not None else None
-        started, status, error, stale = time.perf_counter(), None, None, None
+        query, payload = query_of(params), json_payload(body)
+        started, status, error, stale, answer = time.perf_counter(), None, None, None, None
         try:
             for _ in range(attempts):
                 token = await self.token(stale)
+                sent = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
                 async with self._slots.slot(connection_id or ""):
-                    status, text, headers = await self._send(method, path, query, token, payload)
-                answer, is_json = _parse(text)
-                if self.observer is not None:
-                    full = f"{path}?{urlencode(query)}" if query else path
-                    self.observer(Exchange(method, full, body, status, answer))
+                    status, text, headers = await send(self._session, method, self._base_url + path, query=query,
+                                                       headers=sent, payload=payload, timeout=self._timeout)
+                answer, is_json = parse_answer(text)
+                observe(self.observer, method, path, query, body, status, answer)
                 if status != 401:
                     break
                 stale = token
             if not 200 <= status < 300:
-                error = error_for(status, answer, headers, f"{method} {path}")
+                error = error_for(status, answer, dict(headers), f"{method} {path}")
             elif status == 202 and read:
-                error = error_for(status, answer, headers, f"{method} {path}", read=True)
+                error = error_for(status, answer, dict(headers), f"{method} {path}", read=True)
             elif not is_json:
                 error = ProviderUnavailable(f"Railz answered {method} {path} with non-JSON", status=status,
                                             body=text[:500])
@@ -124,24 +131,8 @@ class RailzClient:
         except ProviderError as exc:  # the token could not be had
             error = exc if isinstance(exc, ProviderUnavailable) else ProviderRejected(
                 f"Railz refused the API keys: {exc.message}", status=exc.status, body=exc.body)
-        finally:
-            log.debug("provider.request", method=method, path=path, status=status,
-                      ms=round((time.perf_counter() - started) * 1000, 1), operation=operation)
-        metrics.PROVIDER_CALLS.labels(operation, _outcome(error)).inc()
-        if error is not None:
-            raise error
+        close_call(operation, method, path, status, started, error)
         return answer
-
-    async def _send(self, method: str, path: str, query: dict, token: str,
-                    payload: bytes | None) -> tuple[int, str, Mapping[str, str]]:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
-        async with self._session.request(method, self._base_url + path, params=query, data=payload,
-                                         headers=headers, timeout=self._timeout, allow_redirects=False,
-                                         raise_for_status=False) as response:
-            text = (await response.read()).decode("utf-8", errors="replace")
-            return response.status, text, dict(response.headers)
 
 
 def _lifetime(answer: dict, token: str) -> float:

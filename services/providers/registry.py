@@ -7,7 +7,7 @@ import aiohttp
 from services.core.settings import Settings
 from services.providers.base import ProviderAdapter
 from services.providers.codat import CodatAdapter
-from services.providers.codat_http import Observer, Slots
+from services.providers.http_exchange import Observer, Slots
 from services.providers.railz import RailzAdapter
 
 

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from services.core.errors import ProviderDatasetNotReady, ProviderNotFound
-from services.providers.codat_http import Exchange
+from services.providers.http_exchange import Exchange
 from services.providers.codat_extras import CodatExtras
 from services.sandbox_provider.testing import run_sandbox
 from tests import codat_spec

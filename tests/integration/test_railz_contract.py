@@ -12,7 +12,7 @@ import pytest
 from services.core.errors import ProviderDatasetNotReady, ProviderNotFound, ProviderRejected
 from services.core.settings import Settings
 from services.providers.base import ConnectionNotice, ReadNotice, WriteAttempt, WriteNotice
-from services.providers.codat_http import Exchange
+from services.providers.http_exchange import Exchange
 from services.providers.railz import RailzAdapter
 from services.sandbox_provider.testing import run_sandbox
 from tests import railz_spec

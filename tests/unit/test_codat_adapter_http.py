@@ -21,7 +21,7 @@ from services.core.errors import (
     ValidationFailed,
 )
 from services.core.settings import Settings
-from services.providers import codat_http
+from services.providers import http_exchange
 from services.providers.codat_extras import CodatExtras
 
 API_KEY = "test-api-key-do-not-log"
@@ -228,7 +228,7 @@ async def test_logs_one_debug_line_per_call_without_credentials(monkeypatch):
     class Recorder:
         def debug(self, event, **fields):
             lines.append((event, fields))
-    monkeypatch.setattr(codat_http, "log", Recorder())
+    monkeypatch.setattr(http_exchange, "log", Recorder())  # the line every provider client writes
     exchanges = []
 
     async def missing(request):
