@@ -33,7 +33,8 @@ class Resources:
 
     def consumer(self, queue: str, handler: bus.Handler) -> ConsumerSupervisor:
         """A supervised consumer of ``queue``; readiness counts it from now on."""
-        supervisor = ConsumerSupervisor(self.broker, queue, handler, prefetch=self.settings.prefetch)
+        supervisor = ConsumerSupervisor(self.broker, queue, handler, prefetch=self.settings.prefetch,
+                                        database_up=self._database_ok)
         self.consumers.append(supervisor)
         return supervisor
 

@@ -21,6 +21,10 @@ REASON_HEADER = "x-ledgersync-reason"
 ROUTING_KEY_HEADER = "x-ledgersync-original-routing-key"
 
 Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
+DatabaseProbe = Callable[[], Awaitable[bool]]  # True when the database answers
+# what the database being away looks like to a handler; the probe decides whether it is
+DATABASE_AWAY = (*db.UNAVAILABLE, OSError, asyncio.TimeoutError)
+DATABASE_WAIT_S = 30.0  # a message that met the database away is tried again after this long
 
 
 async def connect(url: str) -> AbstractRobustConnection:
@@ -92,11 +96,15 @@ class Consumer:
 
     PermanentError → dead-letter queue with the reason; RetryableError (and broker or
     database hiccups) → the next delayed-retry tier, dead-lettered once the tiers run out.
+    While ``database_up`` says the database is away, a message that met it waits in the
+    retry tiers without using up attempts: an outage of any length dead-letters nothing.
     """
 
     def __init__(self, channel: AbstractChannel, publisher: Publisher, queue: str,
-                 handler: Handler, inflight: set[asyncio.Task] | None = None) -> None:
+                 handler: Handler, inflight: set[asyncio.Task] | None = None,
+                 database_up: DatabaseProbe | None = None) -> None:
         self.channel, self.publisher, self.queue, self.handler = channel, publisher, queue, handler
+        self.database_up = database_up
         self._tag: str | None = None
         self._queue_obj = None
         self._inflight: set[asyncio.Task] = set() if inflight is None else inflight
@@ -152,9 +160,18 @@ class Consumer:
             await message.ack()
             metrics.MESSAGES.labels(self.queue, "ok").inc()
 
+    async def _database_away(self, exc: BaseException) -> bool:
+        if self.database_up is None or not isinstance(exc, DATABASE_AWAY):
+            return False
+        return not await self.database_up()
+
     async def retry(self, message: AbstractIncomingMessage, attempt: int, exc: BaseException) -> None:
         after = getattr(exc, "retry_after", None)
-        if isinstance(exc, Deferred):  # waiting, not failing: the attempt count stays
+        waiting = isinstance(exc, Deferred) or await self._database_away(exc)
+        if waiting and not isinstance(exc, Deferred):
+            log.warning("message.waiting_for_database", error=str(exc), error_type=type(exc).__name__)
+            tier, next_attempt = retry.retry_after_tier(DATABASE_WAIT_S), attempt
+        elif waiting:  # waiting, not failing: the attempt count stays
             tier, next_attempt = retry.retry_after_tier(after or 1), attempt
         else:
             tier, next_attempt = retry.backoff_tier(attempt), attempt + 1
@@ -169,7 +186,7 @@ class Consumer:
                                      **_copy(message, {ATTEMPT_HEADER: next_attempt}),
                                      expiration_ms=retry.jittered_ms(tier))
         await message.ack()
-        metrics.MESSAGES.labels(self.queue, "deferred" if isinstance(exc, Deferred) else "retried").inc()
+        metrics.MESSAGES.labels(self.queue, "deferred" if waiting else "retried").inc()
 
     async def dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         log.error("message.dead_lettered", reason=reason)

@@ -25,8 +25,9 @@ class ConsumerSupervisor:
     """Keeps ``handler`` subscribed to ``queue`` for as long as the process runs."""
 
     def __init__(self, broker: Broker, queue: str, handler: bus.Handler, *, prefetch: int = 32,
-                 declare: Declare = bus.declare_topology) -> None:
+                 declare: Declare = bus.declare_topology, database_up: bus.DatabaseProbe | None = None) -> None:
         self.broker, self.queue, self.handler = broker, queue, handler
+        self.database_up = database_up
         self.prefetch, self.declare = prefetch, declare
         self.consumer: bus.Consumer | None = None
         self.state = NOT_SUBSCRIBED
@@ -61,7 +62,7 @@ class ConsumerSupervisor:
         underlay.on_consumer_cancel_callbacks.add(lambda _frame: on_lost("cancelled by the broker"))
         await self.declare(channel)  # the queue may have been deleted, or the broker reset
         self.consumer = bus.Consumer(channel, bus.Publisher(channel), self.queue, self.handler,
-                                     inflight=self._inflight)
+                                     inflight=self._inflight, database_up=self.database_up)
         await self.consumer.start()
         return channel
 

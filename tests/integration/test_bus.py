@@ -131,6 +131,52 @@ async def test_a_message_failing_every_attempt_is_parked_with_retries_exhausted(
         assert await work.drain(leftover) == []
 
 
+async def test_while_the_database_is_away_a_message_waits_without_using_up_attempts(
+        amqp, channel, work, fast_retries):
+    """An outage longer than every retry tier together dead-letters nothing: the probe says the
+    database is away, so the attempt count stays; once it is back the message goes through."""
+    attempts, probes = [], []
+    outage = fast_retries + 3  # more failed deliveries than there are attempts to lose
+
+    async def database_up() -> bool:
+        probes.append(len(attempts))
+        return len(attempts) > outage
+
+    async def handler(message):
+        attempts.append(attempt_of(message))
+        if len(attempts) <= outage:
+            raise ConnectionRefusedError("connect call failed ('127.0.0.1', 5432)")
+
+    consumer = await start_consumer(amqp, work.name, handler, database_up=database_up)
+    await publish(channel, work.name, "waits-for-pg")
+    await eventually(lambda: len(attempts) == outage + 1, what="the delivery after the outage")
+    await shut(consumer)
+
+    assert set(attempts) == {1} and len(probes) == outage
+    for leftover in (work.queue, work.dlq, *work.retries):
+        assert await work.drain(leftover) == []
+
+
+async def test_the_same_error_with_the_database_up_uses_up_attempts_and_is_dead_lettered(
+        amqp, channel, work, fast_retries):
+    attempts = []
+
+    async def database_up() -> bool:
+        return True  # the database answers: the handler's own connection trouble is a failure
+
+    async def handler(message):
+        attempts.append(attempt_of(message))
+        raise ConnectionResetError("reset by peer")
+
+    consumer = await start_consumer(amqp, work.name, handler, database_up=database_up)
+    await publish(channel, work.name, "fails")
+    dead = await eventually(lambda: work.drain(work.dlq), what="the dead letter")
+    await shut(consumer)
+
+    assert attempts == list(range(1, fast_retries + 1))
+    assert [m.message_id for m in dead] == ["fails"]
+
+
 async def test_the_broker_dead_letters_a_message_requeued_past_the_delivery_limit(channel, work):
     await publish(channel, work.name, "requeued")
     deliveries = 0
@@ -245,7 +291,8 @@ async def test_a_retry_the_broker_cannot_route_is_requeued_until_the_broker_park
 
         consumer = await start_consumer(amqp, work.name, handler)
         await publish(channel, work.name, "unroutable-retry")
-        [dead] = await eventually(lambda: work.drain(work.dlq), what="the broker to park it")
+        [dead] = await eventually(lambda: work.drain(work.dlq), what="the broker to park it",
+                                   timeout=60)  # 21 deliveries, each logging a traceback
         await shut(consumer)
 
         assert dead.message_id == "unroutable-retry"

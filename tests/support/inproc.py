@@ -119,9 +119,10 @@ async def declare_work_queue(channel: AbstractChannel, retry_delays_s: tuple[flo
     return WorkQueue(channel, name, queue, dlq, retries)
 
 
-async def start_consumer(amqp, queue: str, handler, *, prefetch: int = 32):
+async def start_consumer(amqp, queue: str, handler, *, prefetch: int = 32, database_up=None):
     """A `Consumer` on a channel of its own, set up as `open_resources` sets up the real one."""
     consumer_channel = await bus.open_channel(amqp, prefetch)
-    consumer = bus.Consumer(consumer_channel, bus.Publisher(consumer_channel), queue, handler)
+    consumer = bus.Consumer(consumer_channel, bus.Publisher(consumer_channel), queue, handler,
+                            database_up=database_up)
     await consumer.start()
     return consumer
