@@ -21,6 +21,9 @@ from services.providers.base import ProviderAdapter
 from services.providers.registry import build_adapter
 
 
+DATABASE_WAIT_AT_START_S = 300.0  # a process started while the database restarts waits for it
+
+
 @dataclass
 class Resources:
     settings: Settings
@@ -66,7 +69,8 @@ async def _close_pool(pool: asyncpg.Pool) -> None:
 @contextlib.asynccontextmanager
 async def open_resources(settings: Settings):
     async with contextlib.AsyncExitStack() as stack:
-        pool = await create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max)
+        pool = await create_pool(settings.database_url, settings.db_pool_min, settings.db_pool_max,
+                                 wait_s=DATABASE_WAIT_AT_START_S)
         stack.push_async_callback(_close_pool, pool)
         broker = Broker(settings.amqp_url, setup=bus.declare_topology)
         await broker.start()  # a broker that is down is not fatal: readiness says so until it is back

@@ -1,13 +1,17 @@
 """asyncpg pool: JSON codecs, UTC timestamps, and the database created if missing."""
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import structlog
 
 from services.core import metrics
+from services.core.retry import backoff_s
 
 log = structlog.get_logger(__name__)
 # The database is away (restarting, backends terminated, refusing connections), not the work
@@ -64,11 +68,23 @@ async def _reset(conn: asyncpg.Connection) -> None:
     undoes its own), and the default reset query would cost a round trip per acquire."""
 
 
-async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10, *, wait_s: float = 0.0) -> asyncpg.Pool:
     """A pool whose connections come back by themselves after the server restarts or
-    terminates them: asyncpg drops a broken connection and opens a new one on the next acquire."""
-    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_Losses().init,
-                                     reset=_reset, max_queries=10**12, max_inactive_connection_lifetime=0)
+    terminates them: asyncpg drops a broken connection and opens a new one on the next acquire.
+    ``wait_s``: how long a database that is away at start is waited for (with backoff) before
+    giving up, so a process started during a database restart comes up once it is back."""
+    started = time.monotonic()
+    for attempt in itertools.count(1):
+        try:
+            return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_Losses().init,
+                                             reset=_reset, max_queries=10**12, max_inactive_connection_lifetime=0)
+        except (*UNAVAILABLE, OSError, asyncio.TimeoutError) as exc:
+            pause = backoff_s(attempt, base_s=0.5, cap_s=10.0)
+            if time.monotonic() - started + pause > wait_s:
+                raise
+            log.warning("db.waiting_at_start", attempt=attempt, retry_in_s=pause, error=str(exc) or repr(exc))
+            await asyncio.sleep(pause)
+    raise AssertionError("unreachable")
 
 
 def _split(dsn: str) -> tuple[str, str]:
