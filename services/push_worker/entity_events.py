@@ -7,6 +7,7 @@ import asyncpg
 import structlog
 
 from services.core.errors import PermanentError
+from services.sync.record_lifecycle import is_stale
 
 log = structlog.get_logger(__name__)
 
@@ -23,7 +24,7 @@ async def apply_entity(conn: asyncpg.Connection, event) -> None:
                                   "FOR UPDATE", data.id)
     if current and current["partner_id"] != partner:
         raise PermanentError(f"entity {data.id} belongs to another partner")
-    if current and current["source_updated_at"] and current["source_updated_at"] > updated_at:
+    if current and is_stale(current["source_updated_at"], updated_at):
         log.info("entity.stale_event_ignored", stored=current["source_updated_at"].isoformat())
         return
     accounting = None

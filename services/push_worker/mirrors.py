@@ -7,6 +7,7 @@ import structlog
 from services import entities
 from services.connections.repo import connected_for_entity
 from services.pull import match, store
+from services.sync.record_lifecycle import is_stale
 
 log = structlog.get_logger(__name__)
 
@@ -14,7 +15,7 @@ log = structlog.get_logger(__name__)
 async def _is_stale(conn, table: str, event) -> bool:
     stored = await conn.fetchval(f"SELECT source_updated_at FROM {table} WHERE id = $1 FOR UPDATE",
                                  event.data.id)
-    if stored and stored > event.data.updated_at:
+    if is_stale(stored, event.data.updated_at):
         log.info("event.stale_ignored", stored=stored.isoformat())
         return True
     return False
