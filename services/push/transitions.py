@@ -38,10 +38,15 @@ async def ensure_record(conn, connection, object_type: str, object_id, object_up
     existing = await repo.find(conn, connection["id"], object_type, object_id, for_update=True)
     if existing is not None:
         return existing, False
+    return await start(conn, connection, object_type, object_id, object_updated_at), True
+
+
+async def start(conn, connection, object_type: str, object_id, object_updated_at):
+    """A new record of the object, created pending and queued."""
     row = await repo.save(conn, connection, object_type, object_id, sync_status="pending",
                           object_updated_at=object_updated_at)
     await request_push(conn, row)
-    return row, True
+    return row
 
 
 async def repush(conn, record, reason: str) -> object:
