@@ -52,6 +52,7 @@ from services.sync.record_lifecycle.rows import (
     Void,
     Wait,
     Write,
+    of,
 )
 
 __all__ = ["AlreadyDone", "AlreadySettled", "Apply", "AwaitAnswer", "CONTACTS", "Connection", "Defer", "Done",
@@ -59,4 +60,4 @@ __all__ = ["AlreadyDone", "AlreadySettled", "Apply", "AwaitAnswer", "CONTACTS", 
            "PushAttempt", "Queue", "Reconcile", "Refuse", "Repush", "RequestAgain", "Resend", "Row",
            "SETTLED", "Skip", "Stale", "SyncedRecord", "Unchanged", "Void", "Wait", "Write", "after_lookup",
            "after_plan", "answer_errors", "before_write", "for_dependent", "is_stale", "manual_push",
-           "on_document", "on_notice", "on_recheck", "on_result"]
+           "on_document", "on_notice", "of", "on_recheck", "on_result"]

@@ -183,3 +183,8 @@ class Push:
 class Refuse:
     """A request that cannot be done (a 409 for the caller)."""
     message: str
+
+
+def of(cls, row: Row | None):
+    """``cls.from_row(row)``, or None for no row."""
+    return None if row is None else cls.from_row(row)
