@@ -20,6 +20,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply the SQL migrations (idempotent, under an advisory lock)")
     for name in SERVICES:
         sub.add_parser(name, help=f"run the {name}")
+    sub.add_parser("webhook-processor", help="run only the processor of stored provider webhooks "
+                   "(`webhook-receiver` starts one itself)")
     sub.add_parser("sandbox-provider", help="run the Codat-compatible sandbox provider")
     run = sub.add_parser("run", help="migrate, then run every service and the sandbox in one process")
     run.add_argument("--no-sandbox", action="store_true",

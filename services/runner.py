@@ -9,6 +9,7 @@ import structlog
 from services.api.app import create_app as create_api
 from services.bootstrap import Resources, app_deps, open_resources
 from services.core.broker import BrokerPublisher
+from services.core.child import ChildProcess
 from services.core.http import base_app
 from services.core.lifecycle import Component, ConsumerComponent, HttpComponent, TaskComponent, serve
 from services.core.outbox import OutboxRelay
@@ -34,12 +35,32 @@ def api(res: Resources) -> list[Component]:
 
 
 def webhook_receiver(res: Resources) -> list[Component]:
+    """Receiver and processor in one event loop (inside `ledgersync run`)."""
     s = res.settings
     intake = Intake(s.db_pool_max)  # receiving first, processing behind
-    consumer = res.consumer(WEBHOOKS.name, make_webhook_consumer(res.pool, res.adapter, s.provider, intake))
     app = create_webhook_app(app_deps(res), res.ready, intake)
     return [HttpComponent("webhook-receiver", app, s.bind_host, s.webhook_port),
-            ConsumerComponent("webhook-processor", consumer)]
+            *webhook_processor(res, intake)]
+
+
+def webhook_processor(res: Resources, intake: Intake | None = None) -> list[Component]:
+    s = res.settings
+    consumer = make_webhook_consumer(res.pool, res.adapter, s.provider, intake or Intake(s.db_pool_max))
+    return [ConsumerComponent("webhook-processor", res.consumer(WEBHOOKS.name, consumer))]
+
+
+def webhook_receiver_alone(res: Resources) -> list[Component]:
+    """`ledgersync webhook-receiver`: this process only verifies, stores and answers; the
+    processor (and the outbox relay) run in a child process at a lower CPU priority, so a
+    burst of deliveries is answered first and processed behind."""
+    s = res.settings
+    child = ChildProcess("webhook-processor", ["webhook-processor"])
+
+    async def ready() -> dict:
+        return {**await res.ready(), "processor": await child.state(res.http)}
+
+    app = create_webhook_app(app_deps(res), ready, Intake(s.db_pool_max))
+    return [child, HttpComponent("webhook-receiver", app, s.bind_host, s.webhook_port)]
 
 
 def push_worker(res: Resources) -> list[Component]:
@@ -64,13 +85,13 @@ def ops_port(res: Resources, names: list[str]) -> list[Component]:
     push-worker on WORKER_PORT, the scheduler on SCHEDULER_PORT); otherwise its ports serve them."""
     if {"api", "webhook-receiver"} & set(names):
         return []
-    name = "push-worker" if "push-worker" in names else "scheduler"
-    port = res.settings.worker_port if name == "push-worker" else res.settings.scheduler_port
+    name = next(n for n in ("push-worker", "webhook-processor", "scheduler") if n in names)
+    port = res.settings.scheduler_port if name == "scheduler" else res.settings.worker_port
     return [HttpComponent(f"{name}-ops", base_app(name, res.ready), res.settings.bind_host, port)]
 
 
 BUILDERS = {"api": api, "webhook-receiver": webhook_receiver, "push-worker": push_worker,
-            "scheduler": scheduler}
+            "scheduler": scheduler, "webhook-processor": webhook_processor}
 
 
 async def run_services(settings: Settings, names: list[str], *, sandbox: bool = False,
@@ -83,12 +104,16 @@ async def run_services(settings: Settings, names: list[str], *, sandbox: bool = 
     if not names:
         await serve(components, stop_event)
         return
+    alone = names == ["webhook-receiver"] and settings.webhook_processor == "child"
     async with open_resources(settings) as res:
-        for name in names:
-            components.extend(BUILDERS[name](res))
-        # no waiting inside a publish: a batch cut by a lost connection goes again, in order
-        relay = OutboxRelay(res.pool, BrokerPublisher(res.broker, wait_s=0))
-        components.append(TaskComponent("outbox-relay", relay.run))
+        if alone:
+            components.extend(webhook_receiver_alone(res))  # the child relays the outbox
+        else:
+            for name in names:
+                components.extend(BUILDERS[name](res))
+            # no waiting inside a publish: a batch cut by a lost connection goes again, in order
+            relay = OutboxRelay(res.pool, BrokerPublisher(res.broker, wait_s=0))
+            components.append(TaskComponent("outbox-relay", relay.run))
         components.extend(ops_port(res, names))
         log.info("services.starting", services=names, sandbox=sandbox,
                  dev_secrets=settings.uses_dev_secrets())

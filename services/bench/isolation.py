@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import shutil
 import signal
-import socket
 import time
 import uuid
 from collections.abc import Awaitable
@@ -17,6 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import aiohttp
 import structlog
 
+from services.core.child import free_port
 from services.core.db import drop_database, ensure_database
 from services.core.settings import Settings
 
@@ -27,12 +27,6 @@ T = TypeVar("T")
 
 class BenchError(RuntimeError):
     """The bench could not run or did not finish; the message says why."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def rabbitmqctl(*args: str, node: str | None = None) -> None:

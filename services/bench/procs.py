@@ -25,6 +25,25 @@ def cpu_s(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def family(pid: int) -> list[int]:
+    """The process and its descendants (a webhook-receiver's processor child)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            children = [int(c) for c in f.read().split()]
+    except OSError:
+        return [pid]
+    return [pid, *(p for child in children for p in family(child))]
+
+
+def family_cpu_s(pid: int) -> float:
+    """CPU seconds of the process and its living descendants."""
+    total = 0.0
+    for member in family(pid):
+        with contextlib.suppress(OSError):
+            total += cpu_s(member)
+    return total
+
+
 def rss_mb(pid: int | None = None, field: str = "VmRSS") -> float:
     """Resident memory now (VmRSS) or its peak (VmHWM), in MB."""
     with open(f"/proc/{pid or 'self'}/status") as f:

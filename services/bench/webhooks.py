@@ -2,10 +2,10 @@
 
 N signed Codat deliveries (`read.completed` of companies ledgersync does not know: verified,
 stored, queued and processed to "no connected connection"), C at a time, against
-`ledgersync webhook-receiver` alone (a process of its own, its processor consuming in it), then
+`ledgersync webhook-receiver` alone (a process of its own, its processor in a child process), then
 against the bare floor (floors.py: HMAC check, one INSERT, 204) on the same database. Also
 printed: how long after the last answer the receiver's processor had applied every delivery,
-and the receiver's CPU per delivery."""
+and the CPU per delivery of the receiver and its processor child."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 
 from services.bench.isolation import free_port, isolated, wait_ready
 from services.bench.load import Request, compare, load, wait_listening
-from services.bench.procs import cpu_s, processes
+from services.bench.procs import family_cpu_s, processes
 from services.bench.scenario import wait_until
 from services.core.db import create_pool
 from services.core.migrate import migrate
@@ -44,7 +44,7 @@ async def run_webhooks(settings: Settings, count: int = 5000, concurrency: int =
         async with processes() as running:
             pid = await running.start(bench, "webhook-receiver")
             await wait_ready([bench.webhook_port], 60)
-            cpu = cpu_s(pid)
+            cpu = family_cpu_s(pid)
             ours = await load(deliveries(count, f"http://127.0.0.1:{bench.webhook_port}/webhooks/codat", secret),
                               concurrency)
             answered = time.perf_counter()
@@ -57,7 +57,7 @@ async def run_webhooks(settings: Settings, count: int = 5000, concurrency: int =
             finally:
                 await pool.close()
             ours.update(processed_all_s_after_last_answer=round(time.perf_counter() - answered, 2),
-                        cpu_ms_per_delivery=round((cpu_s(pid) - cpu) * 1000 / count, 2))
+                        cpu_ms_per_delivery=round((family_cpu_s(pid) - cpu) * 1000 / count, 2))
             await running.stop()
             port = free_port()
             await running.start(bench, "webhooks", "--port", str(port), "--dsn", bench.database_url,

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
     partner_webhook_per_subscription: int = Field(default=4, ge=1)
     partner_webhook_allow_private: bool | None = None
 
+    # `ledgersync webhook-receiver` alone: its processor in a child process of lower CPU
+    # priority ("child"), or in the receiver's own event loop ("inline", as in `ledgersync run`)
+    webhook_processor: Literal["child", "inline"] = "child"
+
     db_pool_min: int = 1
     db_pool_max: int = 10
     prefetch: int = 32
