@@ -6,7 +6,8 @@ from aiohttp import web
 from services.app_keys import DEPS, AppDeps
 from services.core.http import ReadyCheck, base_app
 from services.webhook_receiver.intake import Intake
-from services.webhook_receiver.receiver import INTAKE, receive
+from services.webhook_receiver.receiver import INTAKE, STORE, receive
+from services.webhook_receiver.inbox_writes import DeliveryStore
 
 
 def create_app(deps: AppDeps, ready: ReadyCheck, intake: Intake) -> web.Application:
@@ -14,5 +15,6 @@ def create_app(deps: AppDeps, ready: ReadyCheck, intake: Intake) -> web.Applicat
     app = base_app("webhook-receiver", ready, max_body=deps.settings.max_body_bytes)
     app[DEPS] = deps
     app[INTAKE] = intake
+    app[STORE] = DeliveryStore(deps.pool)  # deliveries that arrive together are stored together
     app.router.add_post("/webhooks/{provider}", receive)
     return app

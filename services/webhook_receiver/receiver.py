@@ -4,27 +4,15 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
-from services.core import metrics
-from contracts.commands import WebhookReference
 from services.app_keys import DEPS
+from services.core import metrics
 from services.core.errors import WebhookMalformed, WebhookVerificationFailed
-from services.core.outbox import CHANNEL
-from services.core.topology import WEBHOOKS
 from services.webhook_receiver.intake import Intake
+from services.webhook_receiver.inbox_writes import Delivery, DeliveryStore
 
 log = structlog.get_logger(__name__)
 INTAKE = web.AppKey("intake", Intake)
-# One round trip: the delivery stored once (by webhook id) and, when it is new and of a kind we
-# act on, its queue message in the outbox (relayed after commit), in one implicit transaction.
-STORE_AND_QUEUE = """WITH stored AS (
-    INSERT INTO webhook_deliveries (provider, webhook_id, event_type, body, outcome)
-    VALUES ($1, $2, $3, $4::text::jsonb, CASE WHEN $5 THEN NULL ELSE 'ignored' END)
-    ON CONFLICT DO NOTHING RETURNING webhook_id),
-queued AS (
-    INSERT INTO outbox (exchange, routing_key, message_id, body, headers)
-    SELECT '', $6, $1 || ':' || webhook_id, $7, '{}'::jsonb FROM stored WHERE $5 RETURNING id),
-notified AS (SELECT pg_notify($8, '') FROM queued)
-SELECT EXISTS (SELECT 1 FROM stored) AS stored, (SELECT count(*) FROM notified) AS notified"""
+STORE = web.AppKey("store", DeliveryStore)
 
 
 def _json(code: int, **body) -> web.Response:
@@ -61,9 +49,8 @@ async def _receive(request: web.Request) -> web.Response:
             metrics.WEBHOOKS.labels(provider, "unknown").inc()
             log.warning("webhook.unknown_type")
             return _json(400, error={"message": f"Unknown webhook event type {event.event_type!r}"})
-        reference = WebhookReference(provider=provider, webhook_id=webhook_id).model_dump(mode="json")
-        stored, _ = await res.pool.fetchrow(STORE_AND_QUEUE, provider, webhook_id, event.event_type,
-                                            raw.decode(), kind == "handled", WEBHOOKS.name, reference, CHANNEL)
+        stored = await request.app[STORE].store(
+            Delivery(provider, webhook_id, event.event_type, raw.decode(), kind == "handled"))
         outcome = "duplicate" if not stored else ("accepted" if kind == "handled" else "ignored")
         metrics.WEBHOOKS.labels(provider, outcome).inc()
         log.info("webhook.received", outcome=outcome)
