@@ -11,6 +11,7 @@ from services.core.commands import send_command
 from services.core.errors import Conflict, NotFound
 from services.synced_records import repo
 from services.sync import record_errors
+from services.sync import record_lifecycle as lifecycle
 from services.sync.record_errors import SyncError
 
 log = structlog.get_logger(__name__)
@@ -24,13 +25,6 @@ def key(record_id, generation: int) -> uuid.UUID:
 async def request_push(conn, record) -> None:
     await send_command(conn, PushRecord(record_id=record["id"], generation=record["push_generation"]),
                        key=f"push:{record['id']}:{record['push_generation']}:{uuid.uuid4().hex[:8]}")
-
-
-async def in_flight(conn, record) -> bool:
-    """A write of the record's current push was sent and has no settled answer yet."""
-    return bool(await conn.fetchval(
-        "SELECT 1 FROM push_attempts WHERE record_id = $1 AND generation = $2 AND status IN ('sending', 'pending')",
-        record["id"], record["push_generation"]))
 
 
 async def ensure_record(conn, connection, object_type: str, object_id, object_updated_at) -> tuple[object, bool]:
@@ -60,17 +54,26 @@ async def repush(conn, record, reason: str) -> object:
     return row
 
 
+async def _with_in_flight(conn, record_id: uuid.UUID, entity_id: uuid.UUID | None):
+    """The record, locked, and whether a write of its current push is out with no settled answer yet."""
+    return await conn.fetchrow(
+        "SELECT r.*, EXISTS (SELECT 1 FROM push_attempts a WHERE a.record_id = r.id AND a.generation = "
+        "r.push_generation AND a.status IN ('sending', 'pending')) AS in_flight FROM synced_records r "
+        "WHERE r.id = $1 AND ($2::uuid IS NULL OR r.entity_id = $2) FOR UPDATE", record_id, entity_id)
+
+
 async def push_again(conn, record_id: uuid.UUID, entity_id: uuid.UUID | None = None):
     """A person fixed the cause (API, console): push again; a record that is done stays as it is."""
-    row = await repo.get(conn, record_id, entity_id, for_update=True)
+    row = await _with_in_flight(conn, record_id, entity_id)
     if row is None:
         raise NotFound("Synced record not found")
-    if row["object_type"] == "product":
-        raise Conflict("Products are never pushed; create the item in the accounting system and sync")
-    if row["sync_status"] == "error":
-        row = await repush(conn, row, "manual push")
-    elif row["sync_status"] == "pending" and not await in_flight(conn, row):
-        await request_push(conn, row)  # same generation: never a second document
+    match lifecycle.manual_push(lifecycle.SyncedRecord.from_row(row), row["in_flight"]):
+        case lifecycle.Refuse(message):
+            raise Conflict(message)
+        case lifecycle.Repush(reason):
+            row = await repush(conn, row, reason)
+        case lifecycle.RequestAgain():
+            await request_push(conn, row)  # same generation: never a second document
     return row
 
 
@@ -94,15 +97,12 @@ async def done(conn, record, platform_id: str, completed_at: datetime | None) ->
 
 
 async def settle_dependents(conn, record, *, ok: bool, why: str = "") -> None:
-    """Documents waiting for this record: push them now, or fail them with the reason."""
+    """Records waiting for this one: push them now, or fail them with the reason."""
     rows = await conn.fetch("UPDATE synced_records SET waiting_for = NULL WHERE waiting_for = $1 RETURNING *",
                             record["id"])
     for row in rows:
-        if ok or row["object_type"] in ("customer", "vendor"):  # a second role decides on its own
-            await request_push(conn, row)
-        else:
-            role = "vendor" if record["object_type"] == "vendor" else "customer"
-            await fail(conn, row, [record_errors.SyncError("dependency_failed",
-                                               f"The {record['object_type'].replace('_', ' ')} it needs could not "
-                                               f"be pushed: {why}", f"Fix the {role}'s synced record "
-                                               f"{record['id']} and push it, then push this one again")])
+        match lifecycle.for_dependent(record["object_type"], record["id"], row["object_type"], ok=ok, why=why):
+            case lifecycle.Push():
+                await request_push(conn, row)
+            case lifecycle.Fail(problems):
+                await fail(conn, row, list(problems))
