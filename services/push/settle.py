@@ -11,17 +11,35 @@ from services.core.commands import send_command
 from services.core.errors import RetryableError
 from services.providers.base import ProviderAdapter, PushResult, WriteAttempt, WriteNotice
 from services.push import transitions
-from services.sync import record_errors
+from services.sync import record_lifecycle as lifecycle
 from services.sync.platforms import platform_name
 
 log = structlog.get_logger(__name__)
-MAX_TIMEOUTS = 3  # timed-out writes in a row before a person is asked to look
+_OUTCOMES = {lifecycle.AlreadySettled: "already_settled", lifecycle.Pending: "pending", lifecycle.Stale: "stale",
+             lifecycle.Done: "done", lifecycle.Reconcile: "reconciling", lifecycle.Fail: "error"}
+# an attempt with its record and connection, unlocked: what a re-check or a look-up reads first
+_PUSH = ("SELECT a.*, r.object_type, r.sync_status, r.push_generation, r.platform_object_id, c.provider_company_id, "
+         "c.provider_connection_id, c.status AS connection_status, c.throttled_until FROM push_attempts a "
+         "JOIN synced_records r ON r.id = a.record_id JOIN accounting_connections c ON c.id = r.connection_id "
+         "WHERE a.id = $1")
 
 
-async def _locked(conn, attempt_id):
-    attempt = await conn.fetchrow("SELECT * FROM push_attempts WHERE id = $1 FOR UPDATE", attempt_id)
-    record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1 FOR UPDATE", attempt["record_id"])
+async def _locked(conn, column: str, value):
+    """(attempt, record) locked, by the attempt's ``id`` or ``operation_id``; the record carries its
+    connection's platform (``connection_platform``), for the messages people read."""
+    attempt = await conn.fetchrow(f"SELECT * FROM push_attempts WHERE {column} = $1 FOR UPDATE", value)
+    if attempt is None:
+        return None, None
+    record = await conn.fetchrow(
+        "SELECT r.*, (SELECT platform FROM accounting_connections c WHERE c.id = r.connection_id) AS "
+        "connection_platform FROM synced_records r WHERE r.id = $1 FOR UPDATE", attempt["record_id"])
     return attempt, record
+
+
+def _record_of(row) -> lifecycle.SyncedRecord:
+    """The record's part of a ``_PUSH`` row."""
+    return lifecycle.SyncedRecord(row["record_id"], row["object_type"], row["sync_status"], row["push_generation"],
+                                  row["platform_object_id"])
 
 
 def answer_of(result: PushResult) -> dict:
@@ -34,58 +52,49 @@ async def apply(conn, attempt, record, result: PushResult) -> str:
     """Move the attempt and (when it is the record's current push) the record; never backwards."""
     await conn.execute("UPDATE push_attempts SET answers = answers || $2::jsonb WHERE id = $1",
                        attempt["id"], [answer_of(result)])
-    if attempt["status"] in ("success", "failed", "timed_out"):
-        return "already_settled"
-    if result.status == "pending":
+    errors = lifecycle.answer_errors(result.errors, result.error_message)
+    system = platform_name({"platform": record["connection_platform"]})
+    outcome = lifecycle.on_result(lifecycle.PushAttempt.from_row(attempt), lifecycle.SyncedRecord.from_row(record),
+                                  result.status, result.record_id, errors, system)
+    if isinstance(outcome, lifecycle.Pending):
         await conn.execute("UPDATE push_attempts SET status = 'pending', operation_id = coalesce(operation_id, $2) "
                            "WHERE id = $1", attempt["id"], result.operation_id)
-        return "pending"
-    errors = [{"message": e.get("message")} for e in result.errors] or (
-        [{"message": result.error_message}] if result.error_message else None)
-    await conn.execute("UPDATE push_attempts SET status = $2, operation_id = coalesce(operation_id, $3), "
-                       "errors = $4, completed_at = now() WHERE id = $1", attempt["id"], result.status,
-                       result.operation_id, errors)
-    current = record["push_generation"] == attempt["generation"] and record["sync_status"] == "pending"
-    if not current:
-        return "stale"
-    if result.status == "success" and result.record_id:
-        await transitions.done(conn, record, result.record_id, None)
-        return "done"
-    if result.status == "timed_out":
-        await request_reconcile(conn, attempt)
-        return "reconciling"
-    system = platform_name(await conn.fetchrow("SELECT platform FROM accounting_connections WHERE id = $1",
-                                               record["connection_id"]))
-    messages = [e["message"] for e in errors or [] if e.get("message")] or ["no reason given"]
-    await transitions.fail(conn, record, [record_errors.provider_rejected(messages, system)])
-    return "error"
+    elif not isinstance(outcome, lifecycle.AlreadySettled):
+        await conn.execute("UPDATE push_attempts SET status = $2, operation_id = coalesce(operation_id, $3), "
+                           "errors = $4, completed_at = now() WHERE id = $1", attempt["id"], result.status,
+                           result.operation_id, errors)
+    match outcome:
+        case lifecycle.Done(platform_id):
+            await transitions.done(conn, record, platform_id, None)
+        case lifecycle.Reconcile():
+            await request_reconcile(conn, attempt)
+        case lifecycle.Fail(problems):
+            await transitions.fail(conn, record, list(problems))
+    return _OUTCOMES[type(outcome)]
 
 
 async def record_operation(pool: asyncpg.Pool, attempt, result: PushResult) -> None:
     """Phase 3 of a push: the provider accepted the write; remember its operation."""
     async with pool.acquire() as conn, conn.transaction():
-        current, record = await _locked(conn, attempt["id"])
+        current, record = await _locked(conn, "id", attempt["id"])
         await apply(conn, current, record, result)
 
 
 async def refused(pool: asyncpg.Pool, attempt, messages: list[str]) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        current, record = await _locked(conn, attempt["id"])
-        await apply(conn, current, record, PushResult(operation_id=None, status="failed", record_id=None,
-                                                       errors=[{"message": m} for m in messages]))
+    await record_operation(pool, attempt, PushResult(operation_id=None, status="failed", record_id=None,
+                                                     errors=[{"message": m} for m in messages]))
 
 
 async def on_write_notice(conn, notice: WriteNotice) -> str:
     """A write finished at the provider (inside the webhook processor's transaction)."""
     result = notice.result
-    attempt = await conn.fetchrow("SELECT id FROM push_attempts WHERE operation_id = $1", result.operation_id)
-    if attempt is None:  # the write's answer may not be stored yet: try again shortly
+    current, record = await _locked(conn, "operation_id", result.operation_id)
+    if current is None:  # the write's answer may not be stored yet: try again shortly
         raise RetryableError(f"push operation {result.operation_id} is not known (yet)")
-    current, record = await _locked(conn, attempt["id"])
     structlog.contextvars.bind_contextvars(record_id=str(record["id"]), operation_id=result.operation_id)
     await conn.execute("INSERT INTO synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
                        record["id"], {"data_type": result.data_type, "status": result.status, "body": result.raw})
-    if result.status in ("failed", "timed_out") and current["status"] not in ("success", "failed", "timed_out"):
+    if isinstance(lifecycle.on_notice(lifecycle.PushAttempt.from_row(current), result.status), lifecycle.FetchDetails):
         await send_command(conn, SettlePush(attempt_id=current["id"]))  # fetch the details
         return "details_requested"
     return await apply(conn, current, record, result)
@@ -93,63 +102,60 @@ async def on_write_notice(conn, notice: WriteNotice) -> str:
 
 async def settle_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: SettlePush) -> None:
     """Command: read the operation at the provider and settle the attempt with it."""
-    attempt_id = command.attempt_id
-    row = await pool.fetchrow("SELECT a.*, c.provider_company_id FROM push_attempts a JOIN synced_records r "
-                                  "ON r.id = a.record_id JOIN accounting_connections c ON c.id = r.connection_id "
-                                  "WHERE a.id = $1", attempt_id)
-    if row is None or row["status"] in ("success", "failed", "timed_out"):
-        return
-    if row["operation_id"] is None:  # never answered: push the same key again (idempotent)
-        record = await pool.fetchrow(
-            "SELECT r.* FROM synced_records r JOIN accounting_connections c ON c.id = r.connection_id "
-            "WHERE r.id = $1 AND r.sync_status = 'pending' AND r.push_generation = $2 "
-            "AND (c.throttled_until IS NULL OR c.throttled_until < now())", row["record_id"], row["generation"])
-        if record is not None:  # (a paused connection's writes resume by themselves)
+    row = await pool.fetchrow(_PUSH, command.attempt_id)
+    attempt = lifecycle.of(lifecycle.PushAttempt, row)
+    record, connection = (None, None) if row is None else \
+        (_record_of(row), lifecycle.Connection(row["connection_status"], row["throttled_until"]))
+    match lifecycle.on_recheck(attempt, record, connection, datetime.now(UTC)):
+        case lifecycle.RequestAgain():  # never answered: push the same key again (idempotent)
             async with pool.acquire() as conn, conn.transaction():
-                await transitions.request_push(conn, record)
-        return
-    result = await adapter.get_push_operation(row["provider_company_id"], row["operation_id"])
-    async with pool.acquire() as conn, conn.transaction():
-        current, record = await _locked(conn, attempt_id)
-        outcome = await apply(conn, current, record, result)
-    log.info("push.settled", attempt_id=str(attempt_id), outcome=outcome)
+                await transitions.request_push(conn, {"id": row["record_id"], "push_generation": row["generation"]})
+        case lifecycle.FetchDetails():
+            result = await adapter.get_push_operation(row["provider_company_id"], row["operation_id"])
+            async with pool.acquire() as conn, conn.transaction():
+                current, locked = await _locked(conn, "id", row["id"])
+                outcome = await apply(conn, current, locked, result)
+            log.info("push.settled", attempt_id=str(row["id"]), outcome=outcome)
 
 
 async def request_reconcile(conn, attempt) -> None:
     await send_command(conn, ReconcilePush(attempt_id=attempt["id"]))
 
 
+async def _look_up(adapter: ProviderAdapter, row) -> str | None:
+    """The document's id when the unanswered write created it. An update of a known record is
+    safe to repeat: no look-up needed."""
+    if row["platform_object_id"]:
+        return None
+    return await adapter.find_written(row["provider_company_id"], row["provider_connection_id"], WriteAttempt(
+        row["object_type"], row["data_type"], row["body"] or {}, str(row["idempotency_key"]), row["operation_id"]))
+
+
+async def _timeouts(conn, record_id) -> int:
+    """The record's timed-out writes (a 5xx answer is no timeout)."""
+    return await conn.fetchval("SELECT count(*) FROM push_attempts WHERE record_id = $1 AND status = 'timed_out' "
+                               "AND NOT coalesce(errors @> '[{\"server_error\": true}]', false)", record_id)
+
+
 async def reconcile_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: ReconcilePush) -> None:
     """Command: a write with an unknown outcome. Look the document up before writing again."""
-    attempt_id = command.attempt_id
-    async with pool.acquire() as conn:
-        attempt = await conn.fetchrow("SELECT * FROM push_attempts WHERE id = $1", attempt_id)
-        record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1", attempt["record_id"])
-        connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
-    if record["sync_status"] != "pending" or record["push_generation"] != attempt["generation"]:
+    row = await pool.fetchrow(_PUSH, command.attempt_id)
+    if row is None or not _record_of(row).is_current(row["generation"]):
         return
-    found = None  # an update of a known record is safe to repeat: no look-up needed
-    if not record["platform_object_id"]:
-        found = await adapter.find_written(
-            connection["provider_company_id"], connection["provider_connection_id"],
-            WriteAttempt(record["object_type"], attempt["data_type"], attempt["body"] or {},
-                         str(attempt["idempotency_key"]), attempt["operation_id"]))
+    found = await _look_up(adapter, row)
     async with pool.acquire() as conn, conn.transaction():
-        current, locked = await _locked(conn, attempt_id)
-        if locked["sync_status"] != "pending" or locked["push_generation"] != current["generation"]:
+        current, record = await _locked(conn, "id", row["id"])
+        if not lifecycle.SyncedRecord.from_row(record).is_current(current["generation"]):
             return
         if current["status"] in ("sending", "pending"):
             await conn.execute("UPDATE push_attempts SET status = 'timed_out', completed_at = now() WHERE id = $1",
-                               attempt_id)
-        if found:
-            log.info("push.reconciled_found", record_id=str(record["id"]), platform_object_id=found)
-            await transitions.done(conn, locked, found, None)
-        elif await conn.fetchval("SELECT count(*) FROM push_attempts WHERE record_id = $1 AND status = 'timed_out' "
-                                 "AND NOT coalesce(errors @> '[{\"server_error\": true}]', false)",
-                                 locked["id"]) >= MAX_TIMEOUTS:  # a 5xx answer is no timeout
-            await transitions.fail(conn, locked, [record_errors.SyncError(
-                "provider_timed_out", f"The accounting system did not complete the write {MAX_TIMEOUTS} times "
-                "in a row; nothing was created there", "Check the accounting system is reachable, then push again")])
-        else:
-            log.info("push.reconciled_absent", record_id=str(record["id"]))
-            await transitions.repush(conn, locked, "the unanswered write did not create the document")
+                               current["id"])
+        match lifecycle.after_lookup(found, 0 if found else await _timeouts(conn, record["id"])):
+            case lifecycle.Done(platform_id):
+                log.info("push.reconciled_found", record_id=str(record["id"]), platform_object_id=platform_id)
+                await transitions.done(conn, record, platform_id, None)
+            case lifecycle.Fail(problems):
+                await transitions.fail(conn, record, list(problems))
+            case lifecycle.Repush(reason):
+                log.info("push.reconciled_absent", record_id=str(record["id"]))
+                await transitions.repush(conn, record, reason)
