@@ -13,10 +13,22 @@ from services.app_keys import DEPS, AppDeps
 from services.core.errors import NotFound, Unauthorized, ValidationFailed
 from services.entities import partner_of
 
-__all__ = ["PRINCIPAL", "auth_middleware", "dump", "entity_id", "parse_body",
-           "parse_query", "path_text", "path_uuid", "principal", "res"]
+__all__ = ["PRINCIPAL", "auth_middleware", "dump", "entity_id", "parse_body", "parse_query",
+           "path_text", "path_uuid", "principal", "res", "revocation_checked", "revocation_in_its_query"]
 PRINCIPAL = web.RequestKey("principal", tokens.Principal)
 PUBLIC_PATHS = ("/v1/auth/token", "/v1/auth/revoke")
+REVOCATION_CHECKED = web.RequestKey("revocation_checked", bool)
+
+
+def revocation_in_its_query(view):
+    """Marks a read-only view that checks the token's revocation in its own query (one round
+    trip less) and then calls ``revocation_checked``; any other way out is checked after it."""
+    view.revocation_in_query = True
+    return view
+
+
+def revocation_checked(request: web.Request) -> None:
+    request[REVOCATION_CHECKED] = True
 
 
 def res(request: web.Request) -> AppDeps:
@@ -43,13 +55,34 @@ async def auth_middleware(request: web.Request, handler):
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Missing bearer token in the Authorization header")
         found = tokens.decode(res(request).settings, token.strip())
-        if await tokens.is_revoked(res(request).pool, found.jti):
-            raise Unauthorized("Access token has been revoked")
         request[PRINCIPAL] = found
         structlog.contextvars.bind_contextvars(partner_id=found.partner_id)
+        versioned = bool(request.headers.get("X-Monite-Version", "").strip())
+        if versioned and getattr(request.match_info.handler, "revocation_in_query", False):
+            return await _revocation_after(request, handler, found.jti)
+        await _not_revoked(request, found.jti)
     if not request.headers.get("X-Monite-Version", "").strip():
         raise _missing_header("x-monite-version")
     return await handler(request)
+
+
+async def _not_revoked(request: web.Request, jti: str) -> None:
+    if await tokens.is_revoked(res(request).pool, jti):
+        raise Unauthorized("Access token has been revoked")
+
+
+async def _revocation_after(request: web.Request, handler, jti: str) -> web.StreamResponse:
+    """The view checks revocation in its query; whatever else it answers (an error before its
+    query ran) is checked here, so a revoked token always gets 401."""
+    try:
+        response = await handler(request)
+    except Exception:
+        if not request.get(REVOCATION_CHECKED):
+            await _not_revoked(request, jti)
+        raise
+    if not request.get(REVOCATION_CHECKED):
+        await _not_revoked(request, jti)
+    return response
 
 
 async def entity_id(request: web.Request, path_param: str | None = None) -> uuid.UUID:

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.auth import tokens
 from services.core.errors import ValidationFailed
 
 
@@ -67,8 +68,10 @@ class Page:
 
 
 async def keyset_page(conn, *, select: str, where: list[str], args: list, sort_sql: str,
-                      descending: bool, limit: int, cursor: Cursor | None, row_key) -> Page:
-    """One page ordered by (sort, id); ``row_key(row)`` gives a row's [sort value, id]."""
+                      descending: bool, limit: int, cursor: Cursor | None, row_key,
+                      unless_revoked: str | None = None) -> Page:
+    """One page ordered by (sort, id); ``row_key(row)`` gives a row's [sort value, id].
+    ``unless_revoked``: an access token's jti, checked in the same round trip (``Unauthorized``)."""
     backwards = cursor is not None and cursor.direction == "prev"
     if cursor is not None:
         after = cursor.after
@@ -81,7 +84,11 @@ async def keyset_page(conn, *, select: str, where: list[str], args: list, sort_s
     direction = "DESC" if scan_desc else "ASC"
     sql = (f"{select} WHERE {' AND '.join(where)} ORDER BY {sort_sql} {direction}, id {direction} "
            f"LIMIT {limit + 1}")
-    rows = list(await conn.fetch(sql, *args))
+    if unless_revoked is None:
+        rows = list(await conn.fetch(sql, *args))
+    else:
+        rows = await tokens.fetch_unless_revoked(conn, sql, args, unless_revoked,
+                                                 f"p.{sort_sql} {direction}, p.id {direction}")
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:

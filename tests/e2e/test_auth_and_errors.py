@@ -126,3 +126,19 @@ def test_secrets_never_reach_the_logs(system):
                    system.settings.provider_webhook_secret, system.settings.provider_secret_key,
                    system.settings.jwt_secret):
         assert secret not in logged
+
+
+def test_a_revoked_token_reads_no_synced_records_whatever_else_is_wrong(system, partner, new_entity):
+    """The list checks revocation in its page query; its other answers are checked too."""
+    entity = new_entity()
+    token = client.token(system.api_url, partner)
+    headers = {"Authorization": f"Bearer {token}", "X-Monite-Version": client.VERSION, "X-Monite-Entity-Id": entity}
+    url = f"{system.api_url}/v1/accounting_synced_records"
+    assert httpx.get(url, headers=headers, params={"object_type": "receivable"}).status_code == 200
+    httpx.post(f"{system.api_url}/v1/auth/revoke", headers={"X-Monite-Version": client.VERSION},
+               json={"client_id": partner["client_id"], "client_secret": partner["client_secret"],
+                     "token": token}).raise_for_status()
+    for params, entity_id in (({"object_type": "receivable"}, entity), ({"object_type": "nonsense"}, entity),
+                              ({"object_type": "receivable"}, "00000000-0000-0000-0000-000000000000")):
+        resp = httpx.get(url, headers={**headers, "X-Monite-Entity-Id": entity_id}, params=params)
+        assert (resp.status_code, resp.json()) == (401, {"error": {"message": "Access token has been revoked"}})
