@@ -9,6 +9,7 @@ import uuid
 
 from services.core.logging import configure_logging
 from services.core.settings import Settings
+from services.core.topology import QUEUES
 from services.partner_webhooks.replay import since_time
 
 SERVICES = ("api", "webhook-receiver", "push-worker", "scheduler")
@@ -45,8 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     for action in ("list", "replay"):
         cmd = dlq.add_parser(action)
         cmd.add_argument("--queue", default="ledgersync.push-worker",
-                         choices=["ledgersync.push-worker", "ledgersync.webhooks", "ledgersync.commands",
-                                  "ledgersync.partner-webhooks"])
+                         choices=[spec.name for spec in QUEUES])
         cmd.add_argument("--limit", type=int, default=50 if action == "list" else 1000)
     dlq.choices["replay"].add_argument("--key", help="replay only this dead letter (its `key` from dlq list)")
     hooks = sub.add_parser("webhooks", help="partner webhooks").add_subparsers(dest="action", required=True)

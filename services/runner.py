@@ -69,7 +69,7 @@ def push_worker(res: Resources) -> list[Component]:
     releases = partial(parking.run_releases, res.pool, res.settings.provider_max_concurrency)
     return [ConsumerComponent("domain-events", events), ConsumerComponent("commands", commands),
             TaskComponent("parked-push-releases", releases),
-            *partner_webhooks.components(res.pool, res.consumer, res.settings)]
+            *partner_webhooks.components(res.pool, res.settings)]
 
 
 def scheduler(res: Resources) -> list[Component]:

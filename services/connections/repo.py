@@ -8,8 +8,7 @@ import asyncpg
 
 from contracts.events import make_event
 from services.core import metrics
-from services.core.outbox import enqueue
-from services.core.topology import OWN_EXCHANGE
+from services.partner_webhooks import fanout
 
 ACTIVE = ("pending_auth", "connected")
 
@@ -77,8 +76,9 @@ async def update(conn, row: asyncpg.Record, **fields) -> asyncpg.Record:
 
 
 async def announce(conn, new: asyncpg.Record, previous: str | None) -> None:
-    """Publish accounting_connection.status_changed (outbox; null ``previous`` for a new one)."""
+    """Publish accounting_connection.status_changed (outbox; null ``previous`` for a new one) and
+    the partner webhooks it causes, in one round trip."""
     metrics.CONNECTION_STATUS.labels(new["status"]).inc()
     data = {**to_api(new), "previous_status": previous}
     event = make_event("accounting_connection.status_changed", data, entity_id=str(new["entity_id"]))
-    await enqueue(conn, OWN_EXCHANGE, event["type"], event, message_id=event["id"])
+    await fanout.announce(conn, event, new["id"])

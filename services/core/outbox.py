@@ -19,13 +19,23 @@ log = structlog.get_logger(__name__)
 CHANNEL = "ledgersync_outbox"
 
 
+# The outbox row as a CTE named `queued` ($1..$5: message_args) and the relay's wake-up reading it
+# (delivered at commit): one round trip, and the head of any statement that also enqueues.
+QUEUED = ("queued AS (INSERT INTO outbox (exchange, routing_key, message_id, body, headers) "
+          "VALUES ($1,$2,$3,$4,$5) RETURNING id)")
+WAKE_RELAY = f"SELECT pg_notify('{CHANNEL}', '') FROM queued"
+
+
+def message_args(exchange: str, routing_key: str, body: dict, message_id: str | None = None,
+                 headers: dict | None = None) -> tuple:
+    return exchange, routing_key, message_id or body.get("id") or str(uuid.uuid4()), body, headers or {}
+
+
 async def enqueue(conn: asyncpg.Connection, exchange: str, routing_key: str, body: dict, *,
                   message_id: str | None = None, headers: dict | None = None) -> None:
     """Write a message to publish once the surrounding transaction commits."""
-    await conn.execute(  # one round trip: the row and the relay's wake-up (delivered at commit)
-        "WITH queued AS (INSERT INTO outbox (exchange, routing_key, message_id, body, headers) "
-        "VALUES ($1,$2,$3,$4,$5) RETURNING id) SELECT pg_notify($6, '') FROM queued",
-        exchange, routing_key, message_id or body.get("id") or str(uuid.uuid4()), body, headers or {}, CHANNEL)
+    await conn.execute(f"WITH {QUEUED} {WAKE_RELAY}",
+                       *message_args(exchange, routing_key, body, message_id, headers))
 
 
 def _resolve(future: asyncio.Future, *_args) -> None:

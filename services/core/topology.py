@@ -54,7 +54,5 @@ PUSH_WORKER = QueueSpec("ledgersync.push-worker",
                         tuple((DOMAIN_EXCHANGE, f"{family}.*") for family in DOMAIN_FAMILIES))
 WEBHOOKS = QueueSpec("ledgersync.webhooks")   # stored provider webhooks, by the receiver
 COMMANDS = QueueSpec("ledgersync.commands")   # internal commands: sync a connection, push a record
-PARTNER_WEBHOOKS = QueueSpec("ledgersync.partner-webhooks",  # own events → partner webhooks
-                             tuple((OWN_EXCHANGE, key) for key in (
-                                 "accounting_connection.status_changed", "synced_record.status_changed")))
-QUEUES = (PUSH_WORKER, WEBHOOKS, COMMANDS, PARTNER_WEBHOOKS)
+# Partner webhooks have no queue: a status change writes its deliveries in its own transaction.
+QUEUES = (PUSH_WORKER, WEBHOOKS, COMMANDS)

@@ -1,4 +1,4 @@
-"""Which outbox events become partner events, and what a partner receives. Pure."""
+"""Which of our events become partner events, and what a partner receives. Pure."""
 from __future__ import annotations
 
 import json
@@ -35,16 +35,16 @@ class PartnerEvent:
         return f"{_LABELS[self.object_type]} {self.object_id} is now {self.event}"
 
 
-def partner_event(cloud_event: Any) -> PartnerEvent:
-    """The partner's view of one outbox event (a validated `CloudEvent`)."""
-    object_type, field = SOURCES[cloud_event.type]
-    data = cloud_event.data.model_dump(mode="json")
+def partner_event(event: dict[str, Any]) -> PartnerEvent:
+    """The partner's view of one of our events (a JSON-ready CloudEvent, as `make_event` gives)."""
+    object_type, field = SOURCES[event["type"]]
+    data = dict(event["data"])
     previous = data.pop("previous_status", None)
-    event = data[field]
-    if event not in OBJECT_EVENTS[object_type]:
-        raise ValueError(f"{object_type} has no event {event!r} (previous {previous!r})")
-    return PartnerEvent(str(cloud_event.id), str(cloud_event.entityid), object_type, event, data,
-                        str(data["id"]), cloud_event.time)
+    name = data[field]
+    if name not in OBJECT_EVENTS[object_type]:
+        raise ValueError(f"{object_type} has no event {name!r} (previous {previous!r})")
+    return PartnerEvent(str(event["id"]), str(event["entityid"]), object_type, name, data,
+                        str(data["id"]), datetime.fromisoformat(event["time"]))
 
 
 def wants(event_types: list[str], event: str) -> bool:

@@ -33,7 +33,8 @@ WHERE id IN (SELECT id FROM partner_webhook_deliveries WHERE id = ANY($1::uuid[]
 RETURNING id
 """
 _CLAIMED = """
-SELECT d.id AS delivery_id, d.subscription_id, d.requests_made_count, d.give_up_at,
+SELECT d.id AS delivery_id, d.subscription_id, d.requests_made_count,
+       COALESCE(d.give_up_at, d.created_at + $2::interval) AS give_up_at,
        e.id, e.created_at, e.action, e.description, e.entity_id, e.object, e.object_id, e.object_type,
        s.url, s.secret, s.api_version
 FROM partner_webhook_deliveries d JOIN partner_events e ON e.id = d.event_id
@@ -42,14 +43,16 @@ WHERE d.id = ANY($1::uuid[])
 """
 
 
-async def claim(pool: asyncpg.Pool, limit: int, per_subscription: int, lease: timedelta) -> list:
-    """Lease up to ``limit`` due deliveries, fairly across subscriptions."""
+async def claim(pool: asyncpg.Pool, limit: int, per_subscription: int, lease: timedelta,
+                retry_for: timedelta) -> list:
+    """Lease up to ``limit`` due deliveries, fairly across subscriptions; a delivery without its
+    own ``give_up_at`` (not replayed) gives up ``retry_for`` after it was made."""
     async with pool.acquire() as conn, conn.transaction():
         ids = [r["id"] for r in await conn.fetch(_CANDIDATES, limit, per_subscription)]
         if not ids:
             return []
         leased = [r["id"] for r in await conn.fetch(_LEASE, ids, lease)]
-        return list(await conn.fetch(_CLAIMED, leased)) if leased else []
+        return list(await conn.fetch(_CLAIMED, leased, retry_for)) if leased else []
 
 
 async def record(pool: asyncpg.Pool, row, *, started_at: datetime, duration_ms: int,

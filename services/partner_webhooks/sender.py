@@ -81,7 +81,8 @@ class DeliveryWorker:
         free = self.cfg.concurrency - len(self._inflight)
         if free > 0:
             lease = timedelta(seconds=self.cfg.timeout_s + 30)
-            for row in await deliveries.claim(self.pool, free, self.cfg.per_subscription, lease):
+            for row in await deliveries.claim(self.pool, free, self.cfg.per_subscription, lease,
+                                              self.cfg.retry_for):
                 task = asyncio.create_task(self.attempt(http, row))
                 self._inflight[task] = row["delivery_id"]
                 task.add_done_callback(self._done)

@@ -1,5 +1,5 @@
 """Synced records: one per (connection, object_type, object_id); every status change is
-announced as synced_record.status_changed through the outbox."""
+announced as synced_record.status_changed through the outbox, with its partner webhooks."""
 from __future__ import annotations
 
 import uuid
@@ -10,8 +10,7 @@ import structlog
 
 from contracts.events import make_event
 from services.core import metrics
-from services.core.outbox import enqueue
-from services.core.topology import OWN_EXCHANGE
+from services.partner_webhooks import fanout
 
 log = structlog.get_logger(__name__)
 _TIMES = ("created_at", "updated_at", "last_pulled_at", "object_updated_at", "platform_updated_at",
@@ -39,17 +38,25 @@ async def find(conn, connection_id, object_type: str, object_id, *, for_update=F
         + (" FOR UPDATE" if for_update else ""), connection_id, object_type, object_id)
 
 
+# the history row, in the same statement as the event and its fan-out (services/partner_webhooks)
+_HISTORY = (f"history AS (INSERT INTO synced_record_history (record_id, kind, detail) "
+            f"VALUES (${fanout.FIRST_EXTRA_ARG}::uuid, 'status', ${fanout.FIRST_EXTRA_ARG + 1}::jsonb))")
+
+
 async def announce(conn, previous: str | None, row) -> None:
+    """A status change: its history row, synced_record.status_changed (outbox) and the partner
+    webhooks it causes, in one round trip of the caller's transaction."""
     if previous == row["sync_status"]:
         return
     metrics.SYNCED_RECORDS.labels(row["object_type"], row["sync_status"]).inc()
-    log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
-             object_id=str(row["object_id"]), previous=previous, to=row["sync_status"])
     event = make_event("synced_record.status_changed", {**to_api(row), "previous_status": previous},
                        entity_id=str(row["entity_id"]))
-    await conn.execute("INSERT INTO synced_record_history (record_id, kind, detail) VALUES ($1, 'status', $2)",
-                       row["id"], {"from": previous, "to": row["sync_status"], "errors": row["errors"]})
-    await enqueue(conn, OWN_EXCHANGE, event["type"], event, message_id=event["id"])
+    detail = {"from": previous, "to": row["sync_status"], "errors": row["errors"]}
+    deliveries = await fanout.announce(conn, event, row["connection_id"], also=_HISTORY,
+                                       also_args=(row["id"], detail))
+    log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
+             object_id=str(row["object_id"]), previous=previous, to=row["sync_status"],
+             event_id=event["id"], partner_deliveries=deliveries)
 
 
 async def save(conn, connection, object_type: str, object_id, **fields) -> asyncpg.Record:

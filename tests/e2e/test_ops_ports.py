@@ -43,8 +43,7 @@ def _ready(base: str):
 
 
 @pytest.mark.parametrize(("command", "port_setting", "consumers"), [
-    ("push-worker", "worker_port", {"ledgersync.push-worker": "subscribed", "ledgersync.commands": "subscribed",
-                                    "ledgersync.partner-webhooks": "subscribed"}),
+    ("push-worker", "worker_port", {"ledgersync.push-worker": "subscribed", "ledgersync.commands": "subscribed"}),
     ("scheduler", "scheduler_port", {}),
 ])
 def test_a_process_without_an_api_serves_probes_and_metrics_on_its_ops_port(

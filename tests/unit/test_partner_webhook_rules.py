@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.api.partner_webhooks import WebhookSubscriptionCreate, check_event_types
-from contracts.events import envelope_model
-from contracts.events.outbound import ConnectionStatusChangedData
+from contracts.events import make_event
 from services.partner_webhooks import catalog, policy, signing
 from services.partner_webhooks.sender import SenderSettings, settle
 from services.partner_webhooks.transport import Answer
@@ -99,13 +98,11 @@ def test_event_types_belong_to_the_object_type():
 def test_an_outbox_event_becomes_monites_body():
     connection_id, entity_id = "cd16c05b-bd05-45c8-822c-a5aa4a6b1e78", "3fa85f64-5717-4562-b3fc-2c963f66afa6"
     now = datetime(2026, 12, 1, 10, tzinfo=UTC)
-    model = envelope_model("accounting_connection.status_changed", ConnectionStatusChangedData)
-    event = model.model_validate({
-        "specversion": "1.0", "id": "0a1b2c3d-0000-4000-8000-000000000001", "source": "ledgersync",
-        "type": "accounting_connection.status_changed", "time": now.isoformat(), "entityid": entity_id,
-        "data": {"id": connection_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
-                 "connection_url": "https://link", "status": "connected", "platform": "xero",
-                 "previous_status": "pending_auth"}})
+    event = make_event("accounting_connection.status_changed", {
+        "id": connection_id, "created_at": now.isoformat(), "updated_at": now.isoformat(),
+        "connection_url": "https://link", "status": "connected", "platform": "xero",
+        "previous_status": "pending_auth"}, entity_id=entity_id, id="0a1b2c3d-0000-4000-8000-000000000001",
+        time=now)
     found = catalog.partner_event(event)
     assert (found.action, found.object_id, found.created_at) == (
         "accounting_connection.connected", connection_id, now)
