@@ -14,6 +14,7 @@ from services.core.errors import ProviderRateLimited
 from services.providers.base import ProviderAdapter
 from services.push import parking, transitions
 from services.sync import lookup
+from services.sync import record_lifecycle as lifecycle
 from services.sync.matching import Party, record_party
 from services.sync.platforms import platform_name
 
@@ -24,15 +25,15 @@ NAME_FIELDS = {"customers": "customerName", "suppliers": "supplierName"}
 async def _load(conn, record_id: uuid.UUID, generation: int):
     """(record, connection, counterpart) when this push still has to decide, else None."""
     record = await conn.fetchrow("SELECT * FROM synced_records WHERE id = $1 FOR UPDATE", record_id)
-    if record is None or record["object_type"] not in lookup.ROLES or record["sync_status"] != "pending" \
-            or record["push_generation"] != generation:
+    if record is None or record["object_type"] not in lookup.ROLES \
+            or not lifecycle.SyncedRecord.from_row(record).is_current(generation):
         return None
     if await conn.fetchval("SELECT 1 FROM push_attempts WHERE record_id = $1 AND generation = $2",
                            record_id, generation):
         return None
     connection = await conn.fetchrow("SELECT * FROM accounting_connections WHERE id = $1", record["connection_id"])
     counterpart = await conn.fetchrow("SELECT * FROM counterparts WHERE id = $1", record["object_id"])
-    paused = connection["throttled_until"] is not None and connection["throttled_until"] > datetime.now(UTC)
+    paused = lifecycle.Connection.from_row(connection).paused(datetime.now(UTC))
     if connection["status"] != "connected" or counterpart is None or paused:
         return None  # the push itself says why (or parks it)
     return record, connection, counterpart
