@@ -3,12 +3,9 @@
 per provider (``codat``, ``railz``)."""
 from __future__ import annotations
 
-import uuid
-
-import httpx
 import pytest
 
-from tests.support import client
+from tests.support import client, flows
 from tests.support.infra import RunInfra
 from tests.support.system import RunningSystem
 
@@ -58,19 +55,7 @@ def access_token(system, partner) -> str:
     return client.token(system.api_url, partner)
 
 
-def _register_entity(system, partner, token, name) -> str:
-    entity_id = str(uuid.uuid4())
-    client.publish(system.settings.amqp_url, client.cloud_event(
-        "entity.created", client.entity_data(entity_id, partner["partner_id"], name), entity_id))
-    headers = {"Authorization": f"Bearer {token}", "X-Monite-Version": client.VERSION,
-               "X-Monite-Entity-Id": entity_id}
-    client.wait_for(lambda: httpx.get(f"{system.api_url}/v1/accounting_connections",
-                                      headers=headers).status_code == 200,
-                    what=f"entity {entity_id} to be registered")
-    return entity_id
-
-
 @pytest.fixture
 def new_entity(system, partner, access_token):
     """A factory: registers an entity of `partner` through entity.created and waits for it."""
-    return lambda name="Bäckerei Müller GmbH": _register_entity(system, partner, access_token, name)
+    return lambda name="Bäckerei Müller GmbH": flows.register_entity(system, partner, access_token, name)[0]

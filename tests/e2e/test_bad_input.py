@@ -13,8 +13,7 @@ from pydantic import BaseModel
 import contracts
 from contracts.api import ErrorBody, ValidationErrorBody, route
 from contracts.openapi import build_openapi
-from tests.conftest import _register_entity
-from tests.support import client
+from tests.support import client, flows
 
 JSON = "application/json"
 TOKEN = {"grant_type": "client_credentials", "client_id": "c", "client_secret": "s"}
@@ -88,7 +87,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def entity(system, partner, access_token) -> str:
-    return _register_entity(system, partner, access_token, "Bad Input GmbH")
+    return flows.register_entity(system, partner, access_token, "Bad Input GmbH")[0]
 
 
 def _documented(operation_id: str) -> set[str]:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from monite.core.api_error import ApiError
 
-from tests.e2e.test_events_and_webhooks import db
+from tests.support.system import db
 from tests.support import client, flows
 from tests.support.broker import drain, listen
 from tests.support.flows import consent, sandbox_company, wait_pulled, wait_status

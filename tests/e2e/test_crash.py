@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.e2e.test_events_and_webhooks import db
+from tests.support.system import db
 from tests.support import client, flows
 from tests.support.infra import RunInfra
 from tests.support.system import RunningSystem

@@ -10,21 +10,8 @@ import httpx
 
 from tests.support import client
 from tests.support import webhooks as hooks
-from tests.support.broker import drain
+from tests.support.broker import dead_letters_mentioning
 from tests.support.system import db
-
-DLQ = "ledgersync.push-worker.dlq"
-
-
-def dead_letters_mentioning(system, needle: str, count: int = 1, timeout: float = 15.0) -> list[dict]:
-    found: list[dict] = []
-
-    def check():
-        found.extend(h for body, h in drain(system.settings.amqp_url, DLQ) if needle.encode() in body)
-        return len(found) >= count
-    client.wait_for(check, timeout=timeout, every=0.3, what=f"{count} dead letters containing {needle}")
-    return found
-
 
 def test_malformed_and_unknown_events_are_dead_lettered_and_consumer_goes_on(system, partner, access_token):
     marker = uuid.uuid4().hex

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.support import client, flows
+from tests.support.broker import dead_letters_mentioning
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,6 @@ def test_events_without_connection_or_entity(system, access_token, new_entity):
     ghost = str(uuid.uuid4())
     client.publish(system.settings.amqp_url, client.cloud_event(
         "receivable.issued", flows.invoice_data(customer, [(thing, "Thing", 1, 100, 1900)]), ghost))
-    from tests.e2e.test_events_and_webhooks import dead_letters_mentioning
     [reason] = [h["x-ledgersync-reason"] for h in dead_letters_mentioning(system, ghost)]
     assert "unknown entity" in reason
     assert sdk.accounting.synced_records.get(object_type="receivable").data == []

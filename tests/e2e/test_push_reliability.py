@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from tests.e2e.test_events_and_webhooks import db
+from tests.support.system import db
 from tests.support import client, flows
 from tests.support import webhooks as hooks
 from tests.support.broker import drain, listen

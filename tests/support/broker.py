@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import aio_pika
 
-from tests.support import syncrun
+from tests.support import client, syncrun
+
+DLQ = "ledgersync.push-worker.dlq"
 
 
 async def _drain(amqp_url: str, queue: str) -> list[tuple[bytes, dict]]:
@@ -39,3 +41,14 @@ def listen(amqp_url: str, exchange: str, key: str) -> str:
     queue = f"test.{key}.{uuid.uuid4().hex[:8]}"
     syncrun.run(_bind(amqp_url, queue, exchange, key))
     return queue
+
+
+def dead_letters_mentioning(system, needle: str, count: int = 1, timeout: float = 15.0) -> list[dict]:
+    """The headers of ``count`` dead letters of the push-worker's DLQ whose body holds ``needle``."""
+    found: list[dict] = []
+
+    def check():
+        found.extend(h for body, h in drain(system.settings.amqp_url, DLQ) if needle.encode() in body)
+        return len(found) >= count
+    client.wait_for(check, timeout=timeout, every=0.3, what=f"{count} dead letters containing {needle}")
+    return found
