@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
+from contracts.commands import COMMANDS
+from contracts.events import DOMAIN_EVENT_TYPES
 from services.core import definitions, retry, topology
+from services.push_worker.handlers import command_handlers, event_handlers
 
 
 def test_committed_rabbitmq_definitions_are_current():
@@ -45,3 +49,18 @@ def test_retry_after_picks_a_tier_that_waits_long_enough():
     assert retry.retry_after_tier(0.5) == 0
     assert topology.RETRY_DELAYS_S[retry.retry_after_tier(7)] >= 7
     assert retry.retry_after_tier(10_000) == len(topology.RETRY_DELAYS_S) - 1
+
+
+def test_domain_event_types_topology_families_and_handler_table_agree():
+    types = set(DOMAIN_EVENT_TYPES)
+    assert set(event_handlers()) == types, "every domain event type has exactly one handler, and no handler is extra"
+    assert {t.split(".", 1)[0] for t in types} == set(topology.DOMAIN_FAMILIES), \
+        "the push-worker's queue binds exactly the families of the domain event types"
+    patterns = [re.compile(re.escape(key).replace(r"\*", r"[^.]+") + "$") for exchange, key in topology.PUSH_WORKER.bindings
+                if exchange == topology.DOMAIN_EXCHANGE]
+    unbound = sorted(t for t in types if not any(p.match(t) for p in patterns))
+    assert unbound == [], f"domain events no binding of {topology.PUSH_WORKER.name} routes: {unbound}"
+
+
+def test_every_command_has_a_handler_and_every_handler_a_command():
+    assert set(command_handlers(pool=None, adapter=None)) == set(COMMANDS)
