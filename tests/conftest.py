@@ -3,6 +3,8 @@
 per provider (``codat``, ``railz``)."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.support import client, flows
@@ -10,6 +12,16 @@ from tests.support.infra import RunInfra
 from tests.support.system import RunningSystem
 
 PROVIDERS = ("codat", "railz")
+# pytest-asyncio (0.26) asks for the main thread's event loop before it sets up its session loop,
+# which creates one, puts it back afterwards and never closes it; once an asyncio.run() (syncrun)
+# clears the thread's loop, it is garbage-collected unclosed, a ResourceWarning raised inside
+# whichever test runs then (filterwarnings = error). The loop it finds is this one, closed at the end.
+_MAIN_THREAD_LOOP = asyncio.new_event_loop()
+asyncio.set_event_loop(_MAIN_THREAD_LOOP)
+
+
+def pytest_unconfigure(config):
+    _MAIN_THREAD_LOOP.close()
 
 
 @pytest.fixture(scope="session")

@@ -83,7 +83,10 @@ class Receiver:
             self._loop.run_until_complete(self._runner.setup())
             self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
             ready.set()
-            self._loop.run_forever()
+            try:
+                self._loop.run_forever()
+            finally:
+                self._loop.close()  # stopped by stop(): its sockets are closed, not left to the GC
 
         self._thread = threading.Thread(target=serve, daemon=True)
         self._thread.start()
