@@ -1,0 +1,130 @@
+"""An issued invoice's way to done: pushed once, after its counterpart, never on a stale event."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from tests.support.shop import counterpart_data
+from tests.support.flows import invoice_data
+
+
+def invoice_of(shop, counterpart_id: str | None = None, **extra) -> dict:
+    return invoice_data(counterpart_id or shop.customer_id, [(shop.product_id, "Consulting Hour", 2, 12000, 1900)],
+                        **extra)
+
+
+async def test_an_invoice_for_a_matched_customer_is_pushed_once_and_becomes_done(shop, pipeline, double):
+    invoice = invoice_of(shop)
+    await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    await pipeline.run()
+    [write] = double.writes_of("invoices")
+    assert write.method == "push" and write.body["counterpart"] == "cust-known"
+    assert write.body["items"] == {shop.product_id: "item-consulting"} and write.body["tax"] == ["tax-19"]
+    record = await pipeline.record("receivable", invoice["id"])
+    assert record["sync_status"] == "pending" and record["push_generation"] == 0
+    [attempt] = await pipeline.attempts(record["id"])
+    assert attempt["status"] == "pending" and attempt["operation_id"] == write.operation_id
+    assert str(attempt["idempotency_key"]) == write.idempotency_key
+
+    double.finish(write.operation_id, "success")
+    await pipeline.webhook(double.write_webhook(write.operation_id))
+    await pipeline.run()
+    record = await pipeline.record("receivable", invoice["id"])
+    assert record["sync_status"] == "done" and record["errors"] is None
+    assert record["platform_object_id"] == double.written[write.idempotency_key]
+    assert [a["status"] for a in await pipeline.attempts(record["id"])] == ["success"]
+    assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "done")]
+    assert len(double.writes_of("invoices")) == 1
+
+
+async def test_an_invoice_for_a_new_counterpart_waits_for_its_customer_then_goes(shop, pipeline, double):
+    fresh = counterpart_data("Neue Kundin GmbH")
+    await pipeline.event("counterpart.created", fresh, shop.entity_id)
+    invoice = invoice_of(shop, fresh["id"])
+    await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    await pipeline.run()
+    assert "find_by_name:customers" in double.calls  # looked before creating
+    [customer_write] = double.writes_of("customers")
+    assert customer_write.body["name"] == "Neue Kundin GmbH"
+    assert double.writes_of("invoices") == []
+    customer = await pipeline.record("customer", fresh["id"])
+    waiting = await pipeline.record("receivable", invoice["id"])
+    assert waiting["sync_status"] == "pending" and waiting["waiting_for"] == customer["id"]
+
+    double.finish(customer_write.operation_id, "success")
+    await pipeline.webhook(double.write_webhook(customer_write.operation_id))
+    await pipeline.run()
+    customer = await pipeline.record("customer", fresh["id"])
+    assert customer["sync_status"] == "done"
+    [invoice_write] = double.writes_of("invoices")
+    assert invoice_write.body["counterpart"] == customer["platform_object_id"]
+    record = await pipeline.record("receivable", invoice["id"])
+    assert record["waiting_for"] is None and record["sync_status"] == "pending"
+
+
+async def test_an_invoice_waiting_for_a_customer_that_fails_fails_with_the_reason(shop, pipeline, double):
+    fresh = counterpart_data("Abgelehnt GmbH")
+    await pipeline.event("counterpart.created", fresh, shop.entity_id)
+    invoice = invoice_of(shop, fresh["id"])
+    await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    await pipeline.run()
+    [customer_write] = double.writes_of("customers")
+    double.finish(customer_write.operation_id, "failed", errors=["Name contains forbidden characters"])
+    await pipeline.webhook(double.write_webhook(customer_write.operation_id))
+    await pipeline.run()
+    customer = await pipeline.record("customer", fresh["id"])
+    assert customer["sync_status"] == "error" and customer["errors"]["code"] == "provider_validation_failed"
+    record = await pipeline.record("receivable", invoice["id"])
+    assert record["sync_status"] == "error" and record["errors"]["code"] == "dependency_failed"
+    assert str(customer["id"]) in record["errors"]["hint"]
+    assert double.writes_of("invoices") == []
+
+
+async def test_a_stale_event_changes_nothing(shop, pipeline, double):
+    invoice = invoice_of(shop)
+    await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    await pipeline.run()
+    older = {**invoice, "memo": "an older snapshot",
+             "updated_at": (datetime.fromisoformat(invoice["updated_at"]) - timedelta(minutes=5)).isoformat()}
+    await pipeline.event("receivable.issued", older, shop.entity_id)
+    await pipeline.run()
+    stored = await pipeline.pool.fetchrow("SELECT data, source_updated_at FROM documents WHERE id = $1",
+                                          uuid.UUID(invoice["id"]))
+    assert stored["data"]["memo"] == "thanks"
+    assert stored["source_updated_at"] == datetime.fromisoformat(invoice["updated_at"])
+    record = await pipeline.record("receivable", invoice["id"])
+    assert record["push_generation"] == 0 and len(double.writes_of("invoices")) == 1
+
+
+async def test_the_same_event_delivered_twice_is_applied_once(shop, pipeline, double):
+    invoice = invoice_of(shop)
+    event_id = str(uuid.uuid4())
+    await pipeline.event("receivable.issued", invoice, shop.entity_id, event_id=event_id)
+    await pipeline.event("receivable.issued", invoice, shop.entity_id, event_id=event_id)
+    await pipeline.run()
+    assert await pipeline.pool.fetchval("SELECT count(*) FROM inbox WHERE message_id = $1", event_id) == 1
+    assert len(pipeline.commands_named("push_record")) == 1 and len(double.writes_of("invoices")) == 1
+
+
+async def test_an_unmapped_product_and_a_missing_tax_rate_are_errors_before_any_write(shop, pipeline, double):
+    stranger = str(uuid.uuid4())
+    invoice = invoice_data(shop.customer_id, [(stranger, "Mystery Box", 1, 5000, 1900),
+                                              (shop.product_id, "Consulting Hour", 1, 12000, 700)])
+    await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    await pipeline.run()
+    record = await pipeline.record("receivable", invoice["id"])
+    assert record["sync_status"] == "error"
+    codes = [d["code"] for d in record["errors"]["details"]]
+    assert codes == ["product_not_mapped", "tax_rate_not_found"]
+    assert all(d["hint"] for d in record["errors"]["details"])
+    assert "7.00%" in record["errors"]["details"][1]["message"]
+    assert double.writes_of("invoices") == [] and await pipeline.attempts(record["id"]) == []
+
+
+async def test_an_invoice_issued_before_the_connection_is_mirrored_but_not_pushed(shop, pipeline, double):
+    invoice = invoice_of(shop, issued_at=datetime.now(UTC) - timedelta(days=3))
+    await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    await pipeline.run()
+    assert await pipeline.pool.fetchval("SELECT 1 FROM documents WHERE id = $1", uuid.UUID(invoice["id"]))
+    assert await pipeline.record("receivable", invoice["id"]) is None
+    assert double.writes_of("invoices") == []
