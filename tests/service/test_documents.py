@@ -48,9 +48,9 @@ async def test_a_bill_canceled_after_it_is_done_is_voided_in_place(shop, pipelin
 
 
 async def test_a_bill_missing_its_tax_rate_and_account_is_an_error_naming_each(shop, pipeline, double):
-    bill = bill_data(shop.vendor_id, [{"name": "Toner", "quantity": 1, "unit_price": 9900},
-                                      {"name": "Ink", "quantity": 1, "unit_price": 100,
-                                       "tax_rate_ref_id": str(uuid.uuid4()), "ledger_account_id": shop.account("acc-sales")}])
+    ink = {"name": "Ink", "quantity": 1, "unit_price": 100, "tax_rate_ref_id": str(uuid.uuid4()),
+           "ledger_account_id": shop.account("acc-sales")}
+    bill = bill_data(shop.vendor_id, [{"name": "Toner", "quantity": 1, "unit_price": 9900}, ink])
     await pipeline.event("payable.issued", bill, shop.entity_id)
     await pipeline.run()
     record = await pipeline.record("bill", bill["id"])
