@@ -4,14 +4,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from contracts.openapi import build_openapi
-from services.api import auth_views, connections, entity_settings, pulled, synced_records
+from services.api import auth_views, connections, entity_settings, pulled, synced_records, webhook_log, webhook_subscriptions
 from services.api.context import auth_middleware
 from services.api.error_responses import errors_middleware
 from services.app_keys import DEPS, AppDeps
 from services.console.app import create_console
 from services.core.http import ReadyCheck, base_app
-from services.partner_webhooks import routes as webhook_subscriptions
-from services.partner_webhooks import api_log as webhook_log
 
 
 async def openapi(_request: web.Request) -> web.Response:

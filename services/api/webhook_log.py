@@ -13,7 +13,7 @@ from contracts.api.partner_webhooks import (
 )
 from services.api.context import dump, entity_id, path_uuid, res
 from services.core.errors import NotFound
-from services.partner_webhooks.listing import created_range, list_page
+from services.api.webhook_listing import created_range, list_page
 
 _ATTEMPTS = ("(SELECT coalesce(json_agg(json_build_object('attempt', a.attempt, 'started_at', a.started_at, "
              "'duration_ms', a.duration_ms, 'url', a.url, 'status_code', a.status_code, 'error', a.error) "

@@ -18,7 +18,7 @@ from contracts.api.partner_webhooks import (
 from services.api.context import dump, parse_body, path_uuid, principal, res
 from services.core.errors import NotFound, ValidationFailed
 from services.partner_webhooks import subscriptions as store
-from services.partner_webhooks.listing import created_range, list_page
+from services.api.webhook_listing import created_range, list_page
 from services.partner_webhooks.policy import url_problem
 
 BASE = "/v1/webhook_subscriptions"
