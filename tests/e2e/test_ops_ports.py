@@ -29,8 +29,8 @@ def _start(infra: RunInfra, command: str, port_setting: str):
     port = free_port()
     env = {**os.environ, **infra.env(**{port_setting: port}), "LEDGERSYNC_LOG_FORMAT": "json"}
     LOG_DIR.mkdir(exist_ok=True)
-    log = (LOG_DIR / f"{command}-{infra.vhost}.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", command], env=env, stdout=log, stderr=log)
+    with (LOG_DIR / f"{command}-{infra.vhost}.log").open("w") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen([sys.executable, "-m", "services.cli", command], env=env, stdout=log, stderr=log)
     return proc, f"http://127.0.0.1:{port}"
 
 

@@ -75,15 +75,15 @@ class RunningSystem:
         LOG_DIR.mkdir(exist_ok=True)
         self.log_path = LOG_DIR / f"system-{self.infra.vhost}.log"
         if separate_sandbox:
-            log = (LOG_DIR / f"sandbox-{self.infra.vhost}.log").open("w")
-            self.sandbox_proc = subprocess.Popen([sys.executable, "-m", "services.cli", "sandbox-provider"],
-                                                 env={**os.environ, **self.env}, stdout=log, stderr=log)
+            with (LOG_DIR / f"sandbox-{self.infra.vhost}.log").open("w") as log:  # the child keeps its own
+                self.sandbox_proc = subprocess.Popen([sys.executable, "-m", "services.cli", "sandbox-provider"],
+                                                     env={**os.environ, **self.env}, stdout=log, stderr=log)
         self._launch(separate_sandbox)
 
     def _launch(self, separate_sandbox: bool) -> None:
-        log = self.log_path.open("a")
         command = [sys.executable, "-m", "services.cli", "run"] + (["--no-sandbox"] if separate_sandbox else [])
-        self.proc = subprocess.Popen(command, env={**os.environ, **self.env}, stdout=log, stderr=log)
+        with self.log_path.open("a") as log:  # the child writes through its own copy of the descriptor
+            self.proc = subprocess.Popen(command, env={**os.environ, **self.env}, stdout=log, stderr=log)
         try:
             self._wait_ready()
         except BaseException:
