@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -73,17 +72,3 @@ def test_unmet_prerequisites_are_explained_and_manual_push_clears_them(system, s
     assert again.updated_at == sdk.accounting.synced_records.get_by_id(record.id).updated_at
     pushed = [i for i in flows.ledger(system, entity, "invoices") if i.get("invoiceNumber") == data["document_id"]]
     assert len(pushed) == 1
-
-
-def test_invoices_issued_before_the_connection_are_never_pushed(system, shop):
-    entity, sdk, connection, product = shop
-    customer = flows.counterpart(system, entity, f"Altkunde {uuid.uuid4().hex[:6]}")
-    old = flows.invoice_data(customer, [(product, "Old", 1, 1000, 1900)],
-                             issued_at=datetime.now(UTC) - timedelta(days=30))
-    new = flows.invoice_data(customer, [(product, "New", 1, 1000, 1900)])
-    client.publish(system.settings.amqp_url, client.cloud_event("receivable.issued", old, entity),
-                   client.cloud_event("receivable.issued", new, entity))
-    flows.record_of(sdk, "receivable", new["id"], "done")
-    assert sdk.accounting.synced_records.get(object_type="receivable", object_id=old["id"]).data == []
-    numbers = {i.get("invoiceNumber") for i in flows.ledger(system, entity, "invoices")}
-    assert new["document_id"] in numbers and old["document_id"] not in numbers

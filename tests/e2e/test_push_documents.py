@@ -4,11 +4,9 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
 from tests.support import client, flows
-from tests.support.broker import dead_letters_mentioning
 
 
 @pytest.fixture(scope="module")
@@ -90,22 +88,6 @@ def test_payment_needs_the_payments_account_then_links_the_invoice(system, books
     marker = flows.counterpart(system, entity, f"Marker {uuid.uuid4().hex[:6]}")  # processed after `other`
     flows.record_of(sdk, "customer", marker, "done")
     assert sdk.accounting.synced_records.get(object_type="payment_record", object_id=other["id"]).data == []
-
-
-def test_events_without_connection_or_entity(system, access_token, new_entity):
-    entity = new_entity("Unconnected OHG")
-    sdk = client.sdk(system.api_url, access_token, entity)
-    customer = flows.counterpart(system, entity, "Nobody Connected")
-    thing = str(uuid.uuid4())
-    data = flows.invoice_data(customer, [(thing, "Thing", 1, 100, 1900)])
-    client.publish(system.settings.amqp_url, client.cloud_event("receivable.issued", data, entity))
-    ghost = str(uuid.uuid4())
-    client.publish(system.settings.amqp_url, client.cloud_event(
-        "receivable.issued", flows.invoice_data(customer, [(thing, "Thing", 1, 100, 1900)]), ghost))
-    [reason] = [h["x-ledgersync-reason"] for h in dead_letters_mentioning(system, ghost)]
-    assert "unknown entity" in reason
-    assert sdk.accounting.synced_records.get(object_type="receivable").data == []
-    httpx.get(f"{system.api_url}/healthz").raise_for_status()
 
 
 def test_a_pushed_bill_that_is_canceled_is_voided_not_duplicated(system, books):

@@ -122,9 +122,11 @@ async def test_an_unmapped_product_and_a_missing_tax_rate_are_errors_before_any_
 
 
 async def test_an_invoice_issued_before_the_connection_is_mirrored_but_not_pushed(shop, pipeline, double):
-    invoice = invoice_of(shop, issued_at=datetime.now(UTC) - timedelta(days=3))
-    await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    old = invoice_of(shop, issued_at=datetime.now(UTC) - timedelta(days=3))
+    new = invoice_of(shop)
+    await pipeline.event("receivable.issued", old, shop.entity_id)
+    await pipeline.event("receivable.issued", new, shop.entity_id)
     await pipeline.run()
-    assert await pipeline.pool.fetchval("SELECT 1 FROM documents WHERE id = $1", uuid.UUID(invoice["id"]))
-    assert await pipeline.record("receivable", invoice["id"]) is None
-    assert double.writes_of("invoices") == []
+    assert await pipeline.pool.fetchval("SELECT 1 FROM documents WHERE id = $1", uuid.UUID(old["id"]))
+    assert await pipeline.record("receivable", old["id"]) is None
+    assert [w.body["id"] for w in double.writes_of("invoices")] == [new["id"]]

@@ -5,7 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from services.core.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable
+import pytest
+
+from services.auth.partners import create_partner
+from services.core.errors import PermanentError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
+from tests.support import client
 from tests.support.flows import invoice_data
 
 
@@ -161,9 +165,8 @@ async def test_a_rate_limited_write_pauses_the_connection_and_defers_the_push(sh
     assert parked == {record["id"], (await pipeline.record("receivable", other["id"]))["id"]}
 
 
-async def test_documents_of_an_entity_without_a_connection_are_mirrored_not_pushed(pipeline, pool, double):
-    from services.auth.partners import create_partner
-    from tests.support import client
+async def test_documents_of_an_entity_without_a_connection_are_mirrored_and_of_an_unknown_one_dead_lettered(
+        pipeline, pool, double):
     partner = await create_partner(pool, "Lonely Platform")
     entity = str(uuid.uuid4())
     await pipeline.event("entity.created", client.entity_data(entity, partner.partner_id), entity)
@@ -172,3 +175,7 @@ async def test_documents_of_an_entity_without_a_connection_are_mirrored_not_push
     await pipeline.run()
     assert await pool.fetchval("SELECT kind FROM documents WHERE id = $1", uuid.UUID(invoice["id"])) == "receivable"
     assert await pool.fetchval("SELECT count(*) FROM synced_records") == 0 and double.writes == []
+    ghost = invoice_data(str(uuid.uuid4()), [(str(uuid.uuid4()), "Anything", 1, 100, 1900)])
+    with pytest.raises(PermanentError, match="unknown entity"):
+        await pipeline.event("receivable.issued", ghost, str(uuid.uuid4()))
+    assert await pool.fetchval("SELECT count(*) FROM documents WHERE id = $1", uuid.UUID(ghost["id"])) == 0
