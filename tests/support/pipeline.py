@@ -113,6 +113,12 @@ class Pipeline:
                                             headers=headers)
         return response.status, await response.json()
 
+    async def webhook_as_sent(self, raw: bytes, headers: dict[str, str]) -> int:
+        """A webhook exactly as a provider sent it (raw body, its signature headers); the status."""
+        keep = {k: v for k, v in headers.items() if k.lower().startswith(("webhook-", "svix-", "railz-", "content-"))}
+        response = await self.receiver.post(f"/webhooks/{self.settings.provider}", data=raw, headers=keep)
+        return response.status
+
     # ---- the outbox, relayed and consumed ----
 
     async def relay_all(self) -> list[Message]:
