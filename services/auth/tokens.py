@@ -64,10 +64,11 @@ async def is_revoked(pool: asyncpg.Pool, jti: str) -> bool:
 
 
 async def fetch_unless_revoked(conn, query: str, args: list, jti: str, order_by: str) -> list:
-    """The rows of ``query`` (ordered by ``order_by``, on its columns as ``p.<name>``) and the
-    token's revocation check in one round trip; ``Unauthorized`` when it was revoked."""
+    """The rows of ``query`` (ordered by ``order_by``, on its columns as ``p.<name>``; a last
+    column ``token_revoked`` added) and the token's revocation check in one round trip;
+    ``Unauthorized`` when it was revoked."""
     rows = await conn.fetch(
-        "SELECT g.token_revoked, p.* FROM (SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = "
+        "SELECT p.*, g.token_revoked FROM (SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = "
         f"${len(args) + 1}) AS token_revoked) g LEFT JOIN LATERAL ({query}) p ON NOT g.token_revoked "
         f"ORDER BY {order_by}", *args, uuid.UUID(jti))
     if rows[0]["token_revoked"]:

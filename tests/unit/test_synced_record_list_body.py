@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from asyncpg.pgproto.pgproto import UUID as PgUUID
 
 from contracts.api import SyncRecordList
-from services.api.synced_records import list_body
+from services.api.synced_records import _FIELDS, list_body
 
 AT = datetime(2026, 12, 2, 1, 2, 3, 456789, tzinfo=UTC)
 
@@ -34,10 +34,11 @@ ROWS = [
 
 def test_the_page_is_what_the_contract_model_writes():
     rows = [{"sync_status": "done", **r} for r in ROWS]
+    columns = [(*(r[k] for k in _FIELDS), False) for r in rows]  # as read: the columns, then token_revoked
     for tokens in ((None, None), ("next.tok", None), ("next.tok", "prev.tok")):
         expected = SyncRecordList(data=rows, next_pagination_token=tokens[0],
                                   prev_pagination_token=tokens[1]).model_dump_json().encode()
-        assert list_body(rows, *tokens) == expected
+        assert list_body(columns, *tokens) == expected
 
 
 def test_an_empty_page():
