@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.support import client
 from tests.support.flows import bill_data, invoice_data
+from tests.support.shop import settle_write
 
 
 def bill_of(shop, **extra) -> dict:
@@ -17,9 +18,7 @@ def bill_of(shop, **extra) -> dict:
 async def finish_all(pipeline, double, data_type: str) -> None:
     for write in double.writes_of(data_type):
         if double.written.get(write.idempotency_key) is None:
-            double.finish(write.operation_id, "success")
-            await pipeline.webhook(double.write_webhook(write.operation_id))
-    await pipeline.run()
+            await settle_write(pipeline, double, write)
 
 
 async def test_a_bill_canceled_after_it_is_done_is_voided_in_place(shop, pipeline, double):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tests.support.shop import counterpart_data
+from tests.support.shop import counterpart_data, settle_write
 from tests.support.flows import invoice_data
 
 
@@ -26,9 +26,7 @@ async def test_an_invoice_for_a_matched_customer_is_pushed_once_and_becomes_done
     assert attempt["status"] == "pending" and attempt["operation_id"] == write.operation_id
     assert str(attempt["idempotency_key"]) == write.idempotency_key
 
-    double.finish(write.operation_id, "success")
-    await pipeline.webhook(double.write_webhook(write.operation_id))
-    await pipeline.run()
+    await settle_write(pipeline, double, write)
     record = await pipeline.record("receivable", invoice["id"])
     assert record["sync_status"] == "done" and record["errors"] is None
     assert record["platform_object_id"] == double.written[write.idempotency_key]
@@ -37,23 +35,27 @@ async def test_an_invoice_for_a_matched_customer_is_pushed_once_and_becomes_done
     assert len(double.writes_of("invoices")) == 1
 
 
-async def test_an_invoice_for_a_new_counterpart_waits_for_its_customer_then_goes(shop, pipeline, double):
-    fresh = counterpart_data("Neue Kundin GmbH")
+async def invoice_for_a_new_counterpart(shop, pipeline, double, name: str):
+    """counterpart.created, then an invoice for it, run: (counterpart, invoice, the customer's write)."""
+    fresh = counterpart_data(name)
     await pipeline.event("counterpart.created", fresh, shop.entity_id)
     invoice = invoice_of(shop, fresh["id"])
     await pipeline.event("receivable.issued", invoice, shop.entity_id)
     await pipeline.run()
-    assert "find_by_name:customers" in double.calls  # looked before creating
     [customer_write] = double.writes_of("customers")
+    return fresh, invoice, customer_write
+
+
+async def test_an_invoice_for_a_new_counterpart_waits_for_its_customer_then_goes(shop, pipeline, double):
+    fresh, invoice, customer_write = await invoice_for_a_new_counterpart(shop, pipeline, double, "Neue Kundin GmbH")
+    assert "find_by_name:customers" in double.calls  # looked before creating
     assert customer_write.body["name"] == "Neue Kundin GmbH"
     assert double.writes_of("invoices") == []
     customer = await pipeline.record("customer", fresh["id"])
     waiting = await pipeline.record("receivable", invoice["id"])
     assert waiting["sync_status"] == "pending" and waiting["waiting_for"] == customer["id"]
 
-    double.finish(customer_write.operation_id, "success")
-    await pipeline.webhook(double.write_webhook(customer_write.operation_id))
-    await pipeline.run()
+    await settle_write(pipeline, double, customer_write)
     customer = await pipeline.record("customer", fresh["id"])
     assert customer["sync_status"] == "done"
     [invoice_write] = double.writes_of("invoices")
@@ -63,21 +65,34 @@ async def test_an_invoice_for_a_new_counterpart_waits_for_its_customer_then_goes
 
 
 async def test_an_invoice_waiting_for_a_customer_that_fails_fails_with_the_reason(shop, pipeline, double):
-    fresh = counterpart_data("Abgelehnt GmbH")
-    await pipeline.event("counterpart.created", fresh, shop.entity_id)
-    invoice = invoice_of(shop, fresh["id"])
-    await pipeline.event("receivable.issued", invoice, shop.entity_id)
-    await pipeline.run()
-    [customer_write] = double.writes_of("customers")
-    double.finish(customer_write.operation_id, "failed", errors=["Name contains forbidden characters"])
-    await pipeline.webhook(double.write_webhook(customer_write.operation_id))
-    await pipeline.run()
+    fresh, invoice, customer_write = await invoice_for_a_new_counterpart(shop, pipeline, double, "Abgelehnt GmbH")
+    await settle_write(pipeline, double, customer_write, "failed", errors=["Name contains forbidden characters"])
     customer = await pipeline.record("customer", fresh["id"])
     assert customer["sync_status"] == "error" and customer["errors"]["code"] == "provider_validation_failed"
     record = await pipeline.record("receivable", invoice["id"])
     assert record["sync_status"] == "error" and record["errors"]["code"] == "dependency_failed"
     assert str(customer["id"]) in record["errors"]["hint"]
     assert double.writes_of("invoices") == []
+
+
+async def test_a_newer_event_after_an_error_pushes_again_as_a_new_generation(shop, pipeline, double):
+    invoice = invoice_of(shop)
+    double.answer_next("failed")
+    await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    await pipeline.run()
+    failed = await pipeline.record("receivable", invoice["id"])
+    assert (failed["sync_status"], failed["push_generation"]) == ("error", 0)
+    newer = {**invoice, "memo": "corrected", "updated_at": datetime.now(UTC).isoformat()}
+    await pipeline.event("receivable.issued", newer, shop.entity_id)
+    await pipeline.run()
+    first, second = double.writes_of("invoices")
+    assert second.idempotency_key != first.idempotency_key
+    record = await pipeline.record("receivable", invoice["id"])
+    assert (record["sync_status"], record["push_generation"], record["errors"]) == ("pending", 1, None)
+    await settle_write(pipeline, double, second)
+    assert (await pipeline.record("receivable", invoice["id"]))["sync_status"] == "done"
+    assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "error"), ("error", "pending"),
+                                                     ("pending", "done")]
 
 
 async def test_a_stale_event_changes_nothing(shop, pipeline, double):

@@ -11,6 +11,7 @@ from services.auth.partners import create_partner
 from services.core.errors import PermanentError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
 from tests.support import client
 from tests.support.flows import invoice_data
+from tests.support.shop import settle_write
 
 
 async def issue(shop, pipeline) -> dict:
@@ -18,12 +19,6 @@ async def issue(shop, pipeline) -> dict:
     await pipeline.event("receivable.issued", invoice, shop.entity_id)
     await pipeline.run()
     return invoice
-
-
-async def settle(pipeline, double, write, status: str, **how) -> None:
-    double.finish(write.operation_id, status, **how)
-    await pipeline.webhook(double.write_webhook(write.operation_id))
-    await pipeline.run()
 
 
 async def test_a_refused_write_is_an_error_with_the_providers_reasons_code_and_hint(shop, pipeline, double):
@@ -42,7 +37,7 @@ async def test_a_refused_write_is_an_error_with_the_providers_reasons_code_and_h
 async def test_a_write_that_fails_later_has_its_details_fetched_before_it_becomes_an_error(shop, pipeline, double):
     invoice = await issue(shop, pipeline)
     [write] = double.writes_of("invoices")
-    await settle(pipeline, double, write, "failed", errors=["Due date before issue date"])
+    await settle_write(pipeline, double, write, "failed", errors=["Due date before issue date"])
     assert [c.attempt_id for c in pipeline.commands_named("settle_push")] == \
         [a["id"] for a in await pipeline.attempts((await pipeline.record("receivable", invoice["id"]))["id"])]
     assert "get_push_operation" in double.calls
@@ -53,7 +48,7 @@ async def test_a_write_that_fails_later_has_its_details_fetched_before_it_become
 async def test_a_timed_out_write_found_by_the_look_up_is_done_without_a_second_write(shop, pipeline, double):
     invoice = await issue(shop, pipeline)
     [write] = double.writes_of("invoices")
-    await settle(pipeline, double, write, "timed_out", created=True)
+    await settle_write(pipeline, double, write, "timed_out", created=True)
     assert len(pipeline.commands_named("reconcile_push")) == 1
     [looked_up] = double.lookups
     assert looked_up.idempotency_key == write.idempotency_key and looked_up.body == write.body
@@ -66,13 +61,13 @@ async def test_a_timed_out_write_found_by_the_look_up_is_done_without_a_second_w
 async def test_a_timed_out_write_not_found_is_pushed_again_as_a_new_generation(shop, pipeline, double):
     invoice = await issue(shop, pipeline)
     [first] = double.writes_of("invoices")
-    await settle(pipeline, double, first, "timed_out", created=False)
+    await settle_write(pipeline, double, first, "timed_out", created=False)
     assert len(double.lookups) == 1
     first_write, second = double.writes_of("invoices")
     assert second.idempotency_key != first.idempotency_key and second.body == first.body
     record = await pipeline.record("receivable", invoice["id"])
     assert record["sync_status"] == "pending" and record["push_generation"] == 1
-    await settle(pipeline, double, second, "success")
+    await settle_write(pipeline, double, second, "success")
     record = await pipeline.record("receivable", invoice["id"])
     assert record["sync_status"] == "done" and record["platform_object_id"] == double.written[second.idempotency_key]
     assert [(a["generation"], a["status"]) for a in await pipeline.attempts(record["id"])] == \
@@ -85,7 +80,7 @@ async def test_a_lost_answer_is_sent_again_with_the_same_key_and_body_within_the
     lost, again = double.writes_of("invoices")
     assert (again.idempotency_key, again.body) == (lost.idempotency_key, lost.body)
     assert len(pipeline.retried) == 1 and pipeline.dead == [] and double.lookups == []
-    await settle(pipeline, double, again, "success")
+    await settle_write(pipeline, double, again, "success")
     assert (await pipeline.record("receivable", invoice["id"]))["sync_status"] == "done"
 
 
@@ -117,12 +112,12 @@ async def test_a_doubled_webhook_settles_once(shop, pipeline, double):
 async def test_a_stale_generations_late_webhook_moves_nothing(shop, pipeline, double):
     invoice = await issue(shop, pipeline)
     [first] = double.writes_of("invoices")
-    await settle(pipeline, double, first, "timed_out", created=False)  # looked up, absent: generation 1
+    await settle_write(pipeline, double, first, "timed_out", created=False)  # looked up, absent: generation 1
     [_, second] = double.writes_of("invoices")
-    await settle(pipeline, double, first, "success")  # generation 0's write did finish after all
+    await settle_write(pipeline, double, first, "success")  # generation 0's write did finish after all
     record = await pipeline.record("receivable", invoice["id"])
     assert record["sync_status"] == "pending" and record["platform_object_id"] is None
-    await settle(pipeline, double, second, "success")
+    await settle_write(pipeline, double, second, "success")
     record = await pipeline.record("receivable", invoice["id"])
     assert record["platform_object_id"] == double.written[second.idempotency_key]
 
@@ -130,7 +125,7 @@ async def test_a_stale_generations_late_webhook_moves_nothing(shop, pipeline, do
 async def test_never_backwards_from_done(shop, pipeline, double):
     invoice = await issue(shop, pipeline)
     [write] = double.writes_of("invoices")
-    await settle(pipeline, double, write, "success")
+    await settle_write(pipeline, double, write, "success")
     done_at = (await pipeline.record("receivable", invoice["id"]))["updated_at"]
     await pipeline.webhook({**double.write_webhook(write.operation_id), "id": "evt-late", "status": "failed"})
     newer = {**invoice, "memo": "edited", "updated_at": datetime.now(UTC).isoformat()}

@@ -91,3 +91,11 @@ async def connected_shop(pipeline: Pipeline, pool, double: PortDouble) -> Shop:
     return Shop(partner, entity, connection, company, product, customer, vendor, headers)
 
 
+
+
+async def settle_write(pipeline: Pipeline, double: PortDouble, write, status: str = "success", **how) -> None:
+    """The provider finishes ``write`` (``PortDouble.finish``) and says so in a webhook; the
+    pipeline then runs until the outbox is quiet."""
+    double.finish(write.operation_id, status, **how)
+    await pipeline.webhook(double.write_webhook(write.operation_id))
+    await pipeline.run()
