@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts.commands import PushRecord, ReconcilePush
 from services.auth.partners import create_partner
 from services.core.errors import PermanentError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
+from services.push_worker.handlers import command_handlers
 from tests.support import client
 from tests.support.flows import invoice_data
 from tests.support.shop import settle_write
@@ -174,3 +176,16 @@ async def test_documents_of_an_entity_without_a_connection_are_mirrored_and_of_a
     with pytest.raises(PermanentError, match="unknown entity"):
         await pipeline.event("receivable.issued", ghost, str(uuid.uuid4()))
     assert await pool.fetchval("SELECT count(*) FROM documents WHERE id = $1", uuid.UUID(ghost["id"])) == 0
+
+
+async def test_a_push_command_of_an_old_generation_writes_nothing(shop, pipeline, double):
+    invoice = await issue(shop, pipeline)
+    [first] = double.writes_of("invoices")
+    await settle_write(pipeline, double, first, "timed_out", created=False)  # generation 1 is written now
+    record = await pipeline.record("receivable", invoice["id"])
+    handlers = command_handlers(pipeline.pool, double)
+    await handlers["push_record"](PushRecord(record_id=record["id"], generation=0))  # a late redelivery
+    await handlers["reconcile_push"](ReconcilePush(attempt_id=(await pipeline.attempts(record["id"]))[0]["id"]))
+    assert len(double.writes_of("invoices")) == 2 and len(double.lookups) == 1
+    assert await pipeline.record("receivable", invoice["id"]) == record
+    assert await pipeline.relay_all() == []  # and nothing was queued
