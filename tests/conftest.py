@@ -22,6 +22,7 @@ asyncio.set_event_loop(_MAIN_THREAD_LOOP)
 
 def pytest_unconfigure(config):
     _MAIN_THREAD_LOOP.close()
+    client.close()
 
 
 @pytest.fixture(scope="session")

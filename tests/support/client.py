@@ -24,9 +24,19 @@ def token(api_url: str, partner: dict) -> str:
     return resp.json()["access_token"]
 
 
+# One HTTP client under every SDK of the run, closed when the run ends (tests/conftest.py): an SDK's
+# own client would leave its pooled connections to the garbage collector, a ResourceWarning each.
+_SDK_HTTP = httpx.Client(timeout=60, follow_redirects=True)
+
+
 def sdk(api_url: str, access_token: str, entity_id: str | None = None) -> Monite:
     return Monite(base_url=f"{api_url}/v1", monite_version=VERSION, monite_entity_id=entity_id,
-                  token=access_token)
+                  token=access_token, httpx_client=_SDK_HTTP)
+
+
+def close() -> None:
+    """Close the SDKs' HTTP client (at the end of the run)."""
+    _SDK_HTTP.close()
 
 
 def cloud_event(type_: str, data: dict, entity_id: str, event_id: str | None = None) -> dict:
