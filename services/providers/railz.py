@@ -18,9 +18,9 @@ from services.core.call_slots import LocalSlots
 from services.core.errors import ProviderNotFound, ProviderRejected, RetryableError, ValidationFailed
 from services.core.settings import Settings
 from services.providers import railz_bodies as bodies
+from services.providers import railz_lookup as lookup
 from services.providers import railz_mapping as m
 from services.providers import railz_webhooks as webhooks
-from services.providers.codat_lookup import named
 from services.providers.base import (
     ProviderCompany,
     ProviderConnection,
@@ -33,13 +33,12 @@ from services.providers.base import (
 )
 from services.providers.http_exchange import Observer, Slots
 from services.providers.railz_http import RailzClient
+from services.providers.railz_lookup import MAX_LIMIT
 from services.providers.railz_records import CANONICAL
 from services.sync.prerequisites import Verdict
 
 PUSH_PATHS = {"customers": "customers", "vendors": "vendors", "invoices": "invoices",
               "invoiceCreditNotes": "invoices/creditNotes", "invoicePayments": "invoices/payments", "bills": "bills"}
-MAX_LIMIT = 500
-LOOKUP_PAGES = 20
 PENDING_RECHECK_S = 5.0   # a pending push request is asked about again after this long
 ACTIVE_TTL_S = 30.0       # how long a business's active connection is remembered
 
@@ -172,15 +171,9 @@ class RailzAdapter:
         return RecordPage([convert(r) for r in raw.results], page, page_size, raw.total, raw.has_next)
 
     async def find_by_name(self, company_id: str, data_type: str, names: Sequence[str]) -> list[dict]:
-        """Railz's reads have no name filter: the dataset is listed (as of its last sync) and the
-        equal names kept; ``named`` compares the canonical (Codat-shaped) records."""
-        found: list[dict] = []
-        for page in range(1, LOOKUP_PAGES + 1):
-            batch = await self.list_page(company_id, data_type, page, MAX_LIMIT)
-            found.extend(named(batch.results, data_type, names))
-            if not batch.has_next:
-                break
-        return found
+        """Railz's reads have no name filter: the dataset is scanned (as of its last sync)."""
+        return await lookup.by_name(lambda i: self.list_page(company_id, data_type, i + 1, MAX_LIMIT),
+                                    data_type, names)
 
     # ---- writing ---------------------------------------------------------------------------
 
@@ -241,15 +234,8 @@ class RailzAdapter:
         if any(p.status == "pending" and p.data_type == kind for p in pushes):
             raise RetryableError(f"a {kind} push of this connection is still pending; look again later",
                                  retry_after=PENDING_RECHECK_S)
-        key, net = bodies.natural_key(kind, attempt.body), bodies.net_amount(attempt.body)
-        for page in range(LOOKUP_PAGES):
-            batch = await self.raw_page(connection_id, kind, page * MAX_LIMIT, MAX_LIMIT)
-            found = [r for r in batch.results if bodies.matches(r, key, net)]
-            if found:
-                return str(max(found, key=lambda r: r.get("sourceModifiedDate") or "")["id"])
-            if not batch.has_next:
-                return None
-        return None
+        return await lookup.by_natural_key(lambda i: self.raw_page(connection_id, kind, i * MAX_LIMIT, MAX_LIMIT),
+                                           kind, attempt.body)
 
     # ---- webhooks (no I/O) -----------------------------------------------------------------
 
