@@ -54,7 +54,7 @@ def webhook_receiver_alone(res: Resources) -> list[Component]:
     processor (and the outbox relay) run in a child process at a lower CPU priority, so a
     burst of deliveries is answered first and processed behind."""
     s = res.settings
-    child = ChildProcess("webhook-processor", ["webhook-processor"])
+    child = ChildProcess("webhook-processor", ["webhook-processor"], s.webhook_processor_nice)
 
     async def ready() -> dict:
         return {**await res.ready(), "processor": await child.state(res.http)}

@@ -96,6 +96,7 @@ class Settings(BaseSettings):
     # `ledgersync webhook-receiver` alone: its processor in a child process of lower CPU
     # priority ("child"), or in the receiver's own event loop ("inline", as in `ledgersync run`)
     webhook_processor: Literal["child", "inline"] = "child"
+    webhook_processor_nice: int = Field(default=10, ge=0, le=19)  # the child's niceness
 
     db_pool_min: int = 1
     db_pool_max: int = 10
