@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -94,6 +95,10 @@ async def serve(components: list[Component], stop_event: asyncio.Event | None = 
         for component in components:
             await component.start()
             started.append(component)
+        # what start-up made lives as long as the process: out of the collector's sight, so a
+        # full collection walks only what requests made (tens of ms less in the tail)
+        gc.collect()
+        gc.freeze()
         await stop_event.wait()
         log.info("service.stopping")
     finally:
