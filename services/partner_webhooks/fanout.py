@@ -41,8 +41,8 @@ _COUNTS = ("SELECT (SELECT count(*) FROM relay_woken) AS relayed, (SELECT count(
 
 
 @cache
-def _statement(also: str) -> str:
-    return f"WITH {_FAN_OUT}{', ' + also if also else ''}\n{_COUNTS}"
+def _statement(also: str, returning: str = "") -> str:
+    return f"WITH {_FAN_OUT}{', ' + also if also else ''}\n{_COUNTS}{', ' + returning if returning else ''}"
 
 
 async def announce(conn, event: dict, connection_id: uuid.UUID, *, also: str = "",
@@ -50,10 +50,15 @@ async def announce(conn, event: dict, connection_id: uuid.UUID, *, also: str = "
     """Enqueue ``event`` (a JSON-ready CloudEvent from ``make_event``) and fan it out to the
     partner's subscriptions; ``also``: the caller's own CTEs (parameters from $17), run in the
     same statement. Returns how many deliveries were made."""
+    return (await announce_row(conn, event, connection_id, also=also, also_args=also_args))["deliveries"]
+
+
+async def announce_row(conn, event: dict, connection_id: uuid.UUID, *, also: str = "", also_args: tuple = (),
+                       returning: str = ""):
+    """``announce``, with ``returning``: more columns (of the caller's CTEs) in the row it returns."""
     found = partner_event(event)
-    row = await conn.fetchrow(
-        _statement(also), *message_args(OWN_EXCHANGE, event["type"], event, found.id),
+    return await conn.fetchrow(
+        _statement(also, returning), *message_args(OWN_EXCHANGE, event["type"], event, found.id),
         uuid.UUID(found.id), uuid.UUID(found.entity_id), found.object_type, found.action,
         uuid.UUID(found.object_id), connection_id, found.description, found.object, found.created_at,
         found.event, ORDER_HOLD, *also_args)
-    return row["deliveries"]

@@ -8,9 +8,8 @@ import structlog
 
 from contracts.commands import ReconcilePush, SettlePush
 from services.core.commands import send_command
-from services.core.errors import RetryableError
 from services.providers.base import ProviderAdapter, PushResult, WriteAttempt, WriteNotice
-from services.push import transitions
+from services.push import transitions, write_notices
 from services.sync import record_lifecycle as lifecycle
 from services.sync.platforms import platform_name
 
@@ -24,16 +23,22 @@ _PUSH = ("SELECT a.*, r.object_type, r.sync_status, r.push_generation, r.platfor
          "WHERE a.id = $1")
 
 
+# an attempt and its record, both locked, in one round trip; the record carries its connection's
+# platform (``connection_platform``), for the messages people read
+_LOCKED = ("SELECT r.*, c.platform AS connection_platform, a.id AS attempt_id, a.generation AS attempt_generation, "
+           "a.status AS attempt_status, a.requested_at AS attempt_requested_at, a.operation_id AS attempt_operation_id "
+           "FROM push_attempts a JOIN synced_records r ON r.id = a.record_id JOIN accounting_connections c "
+           "ON c.id = r.connection_id WHERE a.{} = $1 FOR UPDATE OF a, r")
+_ATTEMPT = ("id", "generation", "status", "requested_at", "operation_id")
+
+
 async def _locked(conn, column: str, value):
-    """(attempt, record) locked, by the attempt's ``id`` or ``operation_id``; the record carries its
-    connection's platform (``connection_platform``), for the messages people read."""
-    attempt = await conn.fetchrow(f"SELECT * FROM push_attempts WHERE {column} = $1 FOR UPDATE", value)
-    if attempt is None:
+    """(attempt, record) locked, by the attempt's ``id`` or ``operation_id``; Nones when unknown."""
+    row = await conn.fetchrow(_LOCKED.format(column), value)
+    if row is None:
         return None, None
-    record = await conn.fetchrow(
-        "SELECT r.*, (SELECT platform FROM accounting_connections c WHERE c.id = r.connection_id) AS "
-        "connection_platform FROM synced_records r WHERE r.id = $1 FOR UPDATE", attempt["record_id"])
-    return attempt, record
+    attempt = {name: row[f"attempt_{name}"] for name in _ATTEMPT} | {"record_id": row["id"]}
+    return attempt, {k: v for k, v in row.items() if not k.startswith("attempt_")}
 
 
 def _record_of(row) -> lifecycle.SyncedRecord:
@@ -48,14 +53,19 @@ def answer_of(result: PushResult) -> dict:
             "record_id": result.record_id, "errors": result.errors, "message": result.error_message}
 
 
+def decide(attempt, record, result: PushResult):
+    """(lifecycle outcome of the provider's answer, the errors kept on the attempt)."""
+    errors = lifecycle.answer_errors(result.errors, result.error_message)
+    system = platform_name({"platform": record["connection_platform"]})
+    return lifecycle.on_result(lifecycle.PushAttempt.from_row(attempt), lifecycle.SyncedRecord.from_row(record),
+                               result.status, result.record_id, errors, system), errors
+
+
 async def apply(conn, attempt, record, result: PushResult) -> str:
     """Move the attempt and (when it is the record's current push) the record; never backwards."""
     await conn.execute("UPDATE push_attempts SET answers = answers || $2::jsonb WHERE id = $1",
                        attempt["id"], [answer_of(result)])
-    errors = lifecycle.answer_errors(result.errors, result.error_message)
-    system = platform_name({"platform": record["connection_platform"]})
-    outcome = lifecycle.on_result(lifecycle.PushAttempt.from_row(attempt), lifecycle.SyncedRecord.from_row(record),
-                                  result.status, result.record_id, errors, system)
+    outcome, errors = decide(attempt, record, result)
     if isinstance(outcome, lifecycle.Pending):
         await conn.execute("UPDATE push_attempts SET status = 'pending', operation_id = coalesce(operation_id, $2) "
                            "WHERE id = $1", attempt["id"], result.operation_id)
@@ -74,10 +84,20 @@ async def apply(conn, attempt, record, result: PushResult) -> str:
 
 
 async def record_operation(pool: asyncpg.Pool, attempt, result: PushResult) -> None:
-    """Phase 3 of a push: the provider accepted the write; remember its operation."""
+    """Phase 3 of a push: the provider accepted the write; remember its operation. The usual
+    answer (pending) is one statement; a webhook that came first is settled with it here."""
+    operation_id = result.operation_id
+    if operation_id and not await write_notices.noted(pool, attempt["id"], result, answer_of(result)) \
+            and result.status == "pending":
+        return
     async with pool.acquire() as conn, conn.transaction():
+        early = await write_notices.claim(conn, operation_id) if operation_id else None  # first: lock order
         current, record = await _locked(conn, "id", attempt["id"])
         await apply(conn, current, record, result)
+        if early is not None:
+            current, record = await _locked(conn, "id", attempt["id"])
+            outcome, _ = await heard(conn, current, record, early, (None, None))
+            log.info("push.early_webhook_settled", operation_id=operation_id, outcome=outcome)
 
 
 async def refused(pool: asyncpg.Pool, attempt, messages: list[str]) -> None:
@@ -85,19 +105,39 @@ async def refused(pool: asyncpg.Pool, attempt, messages: list[str]) -> None:
                                                      errors=[{"message": m} for m in messages]))
 
 
-async def on_write_notice(conn, notice: WriteNotice) -> str:
-    """A write finished at the provider (inside the webhook processor's transaction)."""
+async def on_write_notice(conn, notice: WriteNotice, delivery: tuple[str, str]) -> tuple[str, bool]:
+    """A write finished at the provider (inside the webhook processor's transaction, ``delivery``:
+    (provider, webhook_id)); (outcome, whether the delivery was marked processed here)."""
     result = notice.result
     current, record = await _locked(conn, "operation_id", result.operation_id)
-    if current is None:  # the write's answer may not be stored yet: try again shortly
-        raise RetryableError(f"push operation {result.operation_id} is not known (yet)")
+    if current is None:  # phase 3 has not stored the operation (yet): it settles the write with this
+        attempt_id = await write_notices.note_early(conn, result, delivery[1])
+        current, record = (None, None) if attempt_id is None else await _locked(conn, "id", attempt_id)
+        if current is None:  # stored meanwhile? (the rendezvous row waited for its commit)
+            current, record = await _locked(conn, "operation_id", result.operation_id)
+        if current is None:
+            return "early", False
+    return await heard(conn, current, record, result, delivery)
+
+
+async def heard(conn, current, record, result: PushResult, delivery) -> tuple[str, bool]:
+    """A webhook about a known attempt: kept in the record's story, then settled (a done write in
+    one statement, with ``delivery`` marked), or its details fetched (a refusal's reasons)."""
     structlog.contextvars.bind_contextvars(record_id=str(record["id"]), operation_id=result.operation_id)
-    await conn.execute("INSERT INTO synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
-                       record["id"], {"data_type": result.data_type, "status": result.status, "body": result.raw})
     if isinstance(lifecycle.on_notice(lifecycle.PushAttempt.from_row(current), result.status), lifecycle.FetchDetails):
+        await write_notices.story(conn, record["id"], result)
         await send_command(conn, SettlePush(attempt_id=current["id"]))  # fetch the details
-        return "details_requested"
-    return await apply(conn, current, record, result)
+        return "details_requested", False
+    outcome, errors = decide(current, record, result)
+    if isinstance(outcome, lifecycle.Done):
+        freed = await write_notices.settle_done(conn, current, record, result, answer_of(result), errors,
+                                                outcome.platform_id, delivery)
+        if freed:
+            rows = await conn.fetch("SELECT * FROM synced_records WHERE id = ANY($1::uuid[])", freed)
+            await transitions.for_dependents(conn, record, rows, ok=True)
+        return "done", delivery[0] is not None
+    await write_notices.story(conn, record["id"], result)
+    return await apply(conn, current, record, result), False
 
 
 async def settle_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: SettlePush) -> None:

@@ -100,6 +100,11 @@ async def settle_dependents(conn, record, *, ok: bool, why: str = "") -> None:
     """Records waiting for this one: push them now, or fail them with the reason."""
     rows = await conn.fetch("UPDATE synced_records SET waiting_for = NULL WHERE waiting_for = $1 RETURNING *",
                             record["id"])
+    await for_dependents(conn, record, rows, ok=ok, why=why)
+
+
+async def for_dependents(conn, record, rows, *, ok: bool, why: str = "") -> None:
+    """Records that waited for this one (no longer waiting): push them now, or fail them."""
     for row in rows:
         match lifecycle.for_dependent(record["object_type"], record["id"], row["object_type"], ok=ok, why=why):
             case lifecycle.Push():

@@ -43,20 +43,28 @@ _HISTORY = (f"history AS (INSERT INTO synced_record_history (record_id, kind, de
             f"VALUES (${fanout.FIRST_EXTRA_ARG}::uuid, 'status', ${fanout.FIRST_EXTRA_ARG + 1}::jsonb))")
 
 
-async def announce(conn, previous: str | None, row) -> None:
+# a caller's own CTEs in an announcement (``announce(also=…)``) number their parameters from here
+FIRST_EXTRA_ARG = fanout.FIRST_EXTRA_ARG + 2
+
+
+async def announce(conn, previous: str | None, row, *, also: str = "", also_args: tuple = (),
+                   returning: str = ""):
     """A status change: its history row, synced_record.status_changed (outbox) and the partner
-    webhooks it causes, in one round trip of the caller's transaction."""
-    if previous == row["sync_status"]:
-        return
+    webhooks it causes, in one round trip of the caller's transaction. ``also``: the caller's own
+    CTEs (parameters from ``FIRST_EXTRA_ARG``; the record's id is ``$17``) and ``returning`` their
+    columns, in the same statement; then the status must change. Returns the statement's row."""
+    if previous == row["sync_status"] and not also:
+        return None
     metrics.SYNCED_RECORDS.labels(row["object_type"], row["sync_status"]).inc()
     event = make_event("synced_record.status_changed", {**to_api(row), "previous_status": previous},
                        entity_id=str(row["entity_id"]))
     detail = {"from": previous, "to": row["sync_status"], "errors": row["errors"]}
-    deliveries = await fanout.announce(conn, event, row["connection_id"], also=_HISTORY,
-                                       also_args=(row["id"], detail))
+    found = await fanout.announce_row(conn, event, row["connection_id"], also=_HISTORY + (", " + also if also else ""),
+                                      also_args=(row["id"], detail, *also_args), returning=returning)
     log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
              object_id=str(row["object_id"]), previous=previous, to=row["sync_status"],
-             event_id=event["id"], partner_deliveries=deliveries)
+             event_id=event["id"], partner_deliveries=found["deliveries"])
+    return found
 
 
 async def save(conn, connection, object_type: str, object_id, **fields) -> asyncpg.Record:

@@ -16,14 +16,14 @@ from services.webhook_receiver.intake import Intake
 log = structlog.get_logger(__name__)
 
 
-async def _apply(conn, provider: str, notice: WebhookNotice) -> str:
-    """The one handler of each kind of notice."""
+async def _apply(conn, provider: str, notice: WebhookNotice, webhook_id: str) -> tuple[str, bool]:
+    """The one handler of each kind of notice: (outcome, whether it marked the delivery processed)."""
     if isinstance(notice, ConnectionNotice):
-        return await notices.on_connection_notice(conn, provider, notice)
+        return await notices.on_connection_notice(conn, provider, notice), False
     if isinstance(notice, ReadNotice):
-        return await notices.on_read_notice(conn, provider, notice)
+        return await notices.on_read_notice(conn, provider, notice), False
     if isinstance(notice, WriteNotice):
-        return await settle.on_write_notice(conn, notice)
+        return await settle.on_write_notice(conn, notice, (provider, webhook_id))
     raise PermanentError(f"no handler for {type(notice).__name__}")
 
 
@@ -56,10 +56,11 @@ async def _process(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str, 
             return
         event_type = delivery["event_type"]
         structlog.contextvars.bind_contextvars(event_type=event_type)
-        outcome = "ignored"
+        outcome, marked = "ignored", False
         if adapter.classify_webhook(event_type) == "handled":
             notice = adapter.read_webhook(event_type, delivery["body"])
-            outcome = await _apply(conn, provider, notice)
-        await conn.execute("UPDATE webhook_deliveries SET processed_at = now(), outcome = $3 "
-                           "WHERE provider = $1 AND webhook_id = $2", provider, webhook_id, outcome)
+            outcome, marked = await _apply(conn, provider, notice, webhook_id)
+        if not marked:
+            await conn.execute("UPDATE webhook_deliveries SET processed_at = now(), outcome = $3 "
+                               "WHERE provider = $1 AND webhook_id = $2", provider, webhook_id, outcome)
     log.info("webhook.processed", outcome=outcome)
