@@ -91,13 +91,14 @@ async def record_operation(pool: asyncpg.Pool, attempt, result: PushResult) -> N
             and result.status == "pending":
         return
     async with pool.acquire() as conn, conn.transaction():
-        early = await write_notices.claim(conn, operation_id) if operation_id else None  # first: lock order
+        # the rendezvous rows first, then the attempt: the processor locks in that order too
+        early = await write_notices.claim(conn, operation_id, attempt["id"]) if operation_id else []
         current, record = await _locked(conn, "id", attempt["id"])
         await apply(conn, current, record, result)
-        if early is not None:
+        for notice in early:
             current, record = await _locked(conn, "id", attempt["id"])
-            outcome, _ = await heard(conn, current, record, early, (None, None))
-            log.info("push.early_webhook_settled", operation_id=operation_id, outcome=outcome)
+            outcome, _ = await heard(conn, current, record, notice, (None, None))
+            log.info("push.early_webhook_settled", operation_id=notice.operation_id, outcome=outcome)
 
 
 async def refused(pool: asyncpg.Pool, attempt, messages: list[str]) -> None:

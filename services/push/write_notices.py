@@ -67,14 +67,14 @@ async def note_early(conn, result: PushResult, webhook_id: str | None):
     return await conn.fetchval(_EARLY, result.operation_id, notice, webhook_id)
 
 
-async def claim(conn, operation_id: str) -> PushResult | None:
-    """The rendezvous row gone, inside phase 3's transaction; the early webhook's result, if any."""
-    notice = await conn.fetchval("DELETE FROM push_operations WHERE operation_id = $1 RETURNING notice", operation_id)
-    if notice is None:
-        return None
-    return PushResult(operation_id=operation_id, status=notice["status"], record_id=notice["record_id"],
-                      errors=notice["errors"] or [], raw=notice["raw"] or {}, data_type=notice["data_type"],
-                      error_message=notice["message"])
+async def claim(conn, operation_id: str, attempt_id) -> list[PushResult]:
+    """The attempt's rendezvous rows gone, inside phase 3's transaction (an earlier operation's,
+    too: one left by a crash before a resend); the early webhooks' results they held."""
+    rows = await conn.fetch("DELETE FROM push_operations WHERE operation_id = $1 OR attempt_id = $2 "
+                            "RETURNING operation_id, notice", operation_id, attempt_id)
+    return [PushResult(operation_id=r["operation_id"], status=n["status"], record_id=n["record_id"],
+                       errors=n["errors"] or [], raw=n["raw"] or {}, data_type=n["data_type"],
+                       error_message=n["message"]) for r in rows if (n := r["notice"])]
 
 
 async def story(conn, record_id, result: PushResult) -> None:
