@@ -10,8 +10,6 @@ from services.providers.base import PushResult
 from services.synced_records import repo
 from services.sync.record_lifecycle import SETTLED
 
-log = structlog.get_logger(__name__)
-
 # phase 3: the rendezvous row with the attempt, and (unless a webhook came first) the operation
 # stored on the attempt: pending, never backwards (a settled attempt only gains the answer)
 _NOTED = """WITH op AS (
@@ -46,11 +44,9 @@ processed AS (UPDATE webhook_deliveries SET processed_at = now(), outcome = 'don
               WHERE provider = ${_N + 7} AND webhook_id = ${_N + 8})"""
 _FREED = "(SELECT coalesce(array_agg(id), '{}') FROM freed) AS freed"
 
-
 def history_detail(result: PushResult) -> dict:
     """A webhook about a write, as its record's story keeps it (synced_record_history 'webhook')."""
     return {"data_type": result.data_type, "status": result.status, "body": result.raw}
-
 
 async def noted(pool, attempt_id, result: PushResult, answer: dict) -> bool:
     """Phase 3, one statement: True when a webhook about the operation came first (then nothing
@@ -58,14 +54,12 @@ async def noted(pool, attempt_id, result: PushResult, answer: dict) -> bool:
     return await pool.fetchval(_NOTED, attempt_id, result.operation_id, [answer], list(SETTLED),
                                result.status == "pending")
 
-
 async def note_early(conn, result: PushResult, webhook_id: str | None):
     """A webhook before its operation is stored: kept for phase 3; the attempt's id when phase 3
     stored it meanwhile (then settle it here)."""
     notice = {"status": result.status, "record_id": result.record_id, "errors": result.errors,
               "message": result.error_message, "data_type": result.data_type, "raw": result.raw}
     return await conn.fetchval(_EARLY, result.operation_id, notice, webhook_id)
-
 
 async def claim(conn, operation_id: str, attempt_id) -> list[PushResult]:
     """The attempt's rendezvous rows gone, inside phase 3's transaction (an earlier operation's,
@@ -76,13 +70,11 @@ async def claim(conn, operation_id: str, attempt_id) -> list[PushResult]:
                        errors=n["errors"] or [], raw=n["raw"] or {}, data_type=n["data_type"],
                        error_message=n["message"]) for r in rows if (n := r["notice"])]
 
-
 async def story(conn, record_id, result: PushResult) -> None:
     """The webhook in its record's story; the write's rendezvous row, if any, is done with."""
     await conn.execute("WITH met AS (DELETE FROM push_operations WHERE operation_id = $3) INSERT INTO "
                        "synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
                        record_id, history_detail(result), result.operation_id)
-
 
 async def settle_done(conn, attempt, record, result: PushResult, answer: dict, errors, platform_id: str,
                       delivery: tuple[str | None, str | None]) -> list:
@@ -92,7 +84,7 @@ async def settle_done(conn, attempt, record, result: PushResult, answer: dict, e
     row = {**record, "sync_status": "done", "errors": None, "platform_object_id": platform_id,
            "provider_object_id": platform_id, "platform_updated_at": now, "provider_updated_at": now,
            "updated_at": now}
+    structlog.contextvars.bind_contextvars(platform_object_id=platform_id)  # on the lines that follow: no push.done
     found = await repo.announce(conn, record["sync_status"], row, also=_DONE, returning=_FREED, also_args=(
         result.operation_id, errors, [answer], attempt["id"], platform_id, now, history_detail(result), *delivery))
-    log.info("push.done", record_id=str(record["id"]), platform_object_id=platform_id)
     return found["freed"]
