@@ -10,6 +10,8 @@ from services.providers.base import PushResult
 from services.synced_records import repo
 from services.sync.record_lifecycle import SETTLED
 
+log = structlog.get_logger(__name__)
+
 # phase 3: the rendezvous row with the attempt, and (unless a webhook came first) the operation
 # stored on the attempt: pending, never backwards (a settled attempt only gains the answer)
 _NOTED = """WITH op AS (
@@ -84,7 +86,7 @@ async def settle_done(conn, attempt, record, result: PushResult, answer: dict, e
     row = {**record, "sync_status": "done", "errors": None, "platform_object_id": platform_id,
            "provider_object_id": platform_id, "platform_updated_at": now, "provider_updated_at": now,
            "updated_at": now}
-    structlog.contextvars.bind_contextvars(platform_object_id=platform_id)  # on the lines that follow: no push.done
     found = await repo.announce(conn, record["sync_status"], row, also=_DONE, returning=_FREED, also_args=(
         result.operation_id, errors, [answer], attempt["id"], platform_id, now, history_detail(result), *delivery))
+    log.info("push.done", record_id=str(record["id"]), platform_object_id=platform_id)
     return found["freed"]
