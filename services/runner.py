@@ -52,15 +52,18 @@ def webhook_processor(res: Resources, intake: Intake | None = None) -> list[Comp
 def webhook_receiver_alone(res: Resources) -> list[Component]:
     """`ledgersync webhook-receiver`: this process only verifies, stores and answers; the
     processor (and the outbox relay) run in a child process at a lower CPU priority, so a
-    burst of deliveries is answered first and processed behind."""
+    burst of deliveries is answered first and processed behind; or, with ``WEBHOOK_PROCESSOR=none``,
+    in `ledgersync webhook-processor` processes of their own (scraped and probed on WORKER_PORT)."""
     s = res.settings
+    app_of = partial(create_webhook_app, app_deps(res), intake=Intake(s.db_pool_max))
+    if s.webhook_processor == "none":
+        return [HttpComponent("webhook-receiver", app_of(ready=res.ready), s.bind_host, s.webhook_port)]
     child = ChildProcess("webhook-processor", ["webhook-processor"], s.webhook_processor_nice)
 
     async def ready() -> dict:
         return {**await res.ready(), "processor": await child.state(res.http)}
 
-    app = create_webhook_app(app_deps(res), ready, Intake(s.db_pool_max))
-    return [child, HttpComponent("webhook-receiver", app, s.bind_host, s.webhook_port)]
+    return [child, HttpComponent("webhook-receiver", app_of(ready=ready), s.bind_host, s.webhook_port)]
 
 
 def push_worker(res: Resources) -> list[Component]:
@@ -104,10 +107,10 @@ async def run_services(settings: Settings, names: list[str], *, sandbox: bool = 
     if not names:
         await serve(components, stop_event)
         return
-    alone = names == ["webhook-receiver"] and settings.webhook_processor == "child"
+    alone = names == ["webhook-receiver"] and settings.webhook_processor != "inline"
     async with open_resources(settings) as res:
         if alone:
-            components.extend(webhook_receiver_alone(res))  # the child relays the outbox
+            components.extend(webhook_receiver_alone(res))  # the processor's process relays the outbox
         else:
             for name in names:
                 components.extend(BUILDERS[name](res))

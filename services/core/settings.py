@@ -94,8 +94,9 @@ class Settings(BaseSettings):
     partner_webhook_allow_private: bool | None = None
 
     # `ledgersync webhook-receiver` alone: its processor in a child process of lower CPU
-    # priority ("child"), or in the receiver's own event loop ("inline", as in `ledgersync run`)
-    webhook_processor: Literal["child", "inline"] = "child"
+    # priority ("child"), in the receiver's own event loop ("inline", as in `ledgersync run`),
+    # or nowhere ("none": `ledgersync webhook-processor` runs as a deployment of its own)
+    webhook_processor: Literal["child", "inline", "none"] = "child"
     webhook_processor_nice: int = Field(default=10, ge=0, le=19)  # the child's niceness
 
     db_pool_min: int = 1

@@ -25,9 +25,9 @@ def own_infra():
         infra.destroy()
 
 
-def _start(infra: RunInfra, command: str, port_setting: str):
+def _start(infra: RunInfra, command: str, port_setting: str, **settings):
     port = free_port()
-    env = {**os.environ, **infra.env(**{port_setting: port}), "LEDGERSYNC_LOG_FORMAT": "json"}
+    env = {**os.environ, **infra.env(**{port_setting: port}, **settings), "LEDGERSYNC_LOG_FORMAT": "json"}
     LOG_DIR.mkdir(exist_ok=True)
     with (LOG_DIR / f"{command}-{infra.vhost}.log").open("w") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen([sys.executable, "-m", "services.cli", command], env=env, stdout=log, stderr=log)
@@ -45,6 +45,7 @@ def _ready(base: str):
 @pytest.mark.parametrize(("command", "port_setting", "consumers"), [
     ("push-worker", "worker_port", {"ledgersync.push-worker": "subscribed", "ledgersync.commands": "subscribed"}),
     ("scheduler", "scheduler_port", {}),
+    ("webhook-processor", "worker_port", {"ledgersync.webhooks": "subscribed"}),
 ])
 def test_a_process_without_an_api_serves_probes_and_metrics_on_its_ops_port(
         own_infra, command, port_setting, consumers):
@@ -59,6 +60,20 @@ def test_a_process_without_an_api_serves_probes_and_metrics_on_its_ops_port(
         for queue in consumers:
             assert f'ledgersync_consumers_subscribed{{queue="{queue}"}} 1.0' in metrics
         assert "ledgersync_outbox_oldest_unpublished_age_seconds" in metrics
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+
+
+def test_a_receiver_whose_processing_runs_elsewhere_is_ready_without_a_processor(own_infra):
+    """WEBHOOK_PROCESSOR=none (the deploy files): the receiver only verifies, stores and
+    answers; `ledgersync webhook-processor` processes of their own consume the queue."""
+    cli(own_infra.env(), "migrate")
+    proc, base = _start(own_infra, "webhook-receiver", "webhook_port", webhook_processor="none")
+    try:
+        body = client.wait_for(lambda: proc.poll() is None and _ready(base), timeout=60,
+                               what="the receiver's /readyz to answer 200")
+        assert body == {"database": "ok", "broker": "ok", "consumers": {}}
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
