@@ -2,11 +2,16 @@
 and settled by phase 3 at once, exactly once; doubled, failed, or with phase 3 crashing between."""
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
 from services.core.errors import RetryableError
+from services.core.topology import WEBHOOKS
 from services.push import write_notices
 from tests.support.flows import invoice_data
+from tests.support.pipeline import Message
 
 
 def webhooks_first(pipeline, double, status: str, *, deliveries: int = 1, **how) -> None:
@@ -88,5 +93,85 @@ async def test_a_crash_in_phase_3_after_the_rendezvous_loses_nothing(shop, pipel
     record = await pipeline.record("receivable", invoice["id"])
     assert record["sync_status"] == "done"
     assert len({w.idempotency_key for w in double.writes_of("invoices")}) == 1
+    assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "done")]
+    assert await pipeline.pool.fetchval("SELECT count(*) FROM push_operations") == 0
+
+
+
+def answer_after_its_webhook(pipeline, double, wait) -> list[asyncio.Task]:
+    """Each write finishes at once and its webhook goes to the processor (a task of its own, in
+    the list returned) while the write's answer waits for ``wait()`` before reaching phase 3."""
+    push, processing = double.push, []
+
+    async def answering(*args, **kwargs):
+        result = await push(*args, **kwargs)
+        double.finish(result.operation_id, "success")
+        body = double.write_webhook(result.operation_id)
+        await pipeline.webhook(body)
+        reference = json.dumps({"provider": "codat", "webhook_id": body["id"]}).encode()
+        processing.append(asyncio.create_task(pipeline.webhooks(Message(reference, WEBHOOKS.name))))
+        await wait()
+        return result
+
+    double.push = answering
+    return processing
+
+
+async def test_phase_3_meeting_an_early_webhook_before_its_commit_waits_and_settles_it(shop, pipeline, double,
+                                                                                       monkeypatch):
+    """The race itself: the processor has kept its notice but not committed when phase 3 stores
+    the operation; phase 3 waits for that commit, sees the notice and settles the write."""
+    kept, go, note_early = asyncio.Event(), asyncio.Event(), write_notices.note_early
+
+    async def held(*args):
+        found = await note_early(*args)
+        kept.set()
+        await go.wait()  # the processor's transaction stays open, its row uncommitted
+        return found
+
+    async def held_until_phase_3_waits():
+        await kept.wait()
+        asyncio.get_running_loop().call_later(0.3, go.set)  # phase 3 is blocked on the row by then
+
+    monkeypatch.setattr(write_notices, "note_early", held)
+    processing = answer_after_its_webhook(pipeline, double, held_until_phase_3_waits)
+    invoice = await issue(shop, pipeline)
+    await asyncio.gather(*processing)
+    await pipeline.run()
+    [write] = double.writes_of("invoices")
+    record = await pipeline.record("receivable", invoice["id"])
+    assert record["sync_status"] == "done" and go.is_set()
+    assert await outcomes(pipeline, write.operation_id) == ["early"]
+    assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "done")]
+    assert await pipeline.pool.fetchval("SELECT count(*) FROM push_operations") == 0
+
+
+async def test_an_early_webhook_that_meets_the_stored_operation_settles_it_itself(shop, pipeline, double,
+                                                                                  monkeypatch):
+    """The other order: the processor missed the attempt, then phase 3 stored the operation before
+    the processor kept its notice; the kept row names the attempt, and the processor settles it."""
+    stored, noted, note_early = asyncio.Event(), write_notices.noted, write_notices.note_early
+    missed: list[str] = []
+
+    async def phase_3(*args):
+        early = await noted(*args)
+        stored.set()
+        return early
+
+    async def after_phase_3(conn, result, webhook_id):
+        missed.append(result.operation_id)
+        await stored.wait()
+        return await note_early(conn, result, webhook_id)
+
+    monkeypatch.setattr(write_notices, "noted", phase_3)
+    monkeypatch.setattr(write_notices, "note_early", after_phase_3)
+    processing = answer_after_its_webhook(pipeline, double, lambda: asyncio.sleep(0.3))  # the processor looks first
+    invoice = await issue(shop, pipeline)
+    await asyncio.gather(*processing)
+    await pipeline.run()
+    [write] = double.writes_of("invoices")
+    assert missed == [write.operation_id]  # the processor looked for the attempt before phase 3 stored it
+    assert (await pipeline.record("receivable", invoice["id"]))["sync_status"] == "done"
+    assert await outcomes(pipeline, write.operation_id) == ["done"]
     assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "done")]
     assert await pipeline.pool.fetchval("SELECT count(*) FROM push_operations") == 0
