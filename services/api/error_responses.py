@@ -66,6 +66,10 @@ async def errors_middleware(request: web.Request, handler):
         return error_response(409, exc.message)
     except (*db.UNAVAILABLE, BrokerUnavailable) as exc:
         return unavailable_response(exc)
+    except db.CONFLICTS as exc:  # still in conflict after the service's own retries: the caller's turn
+        log.warning("api.transaction_conflict", error=str(exc).splitlines()[0])
+        return error_response(503, "A concurrent change to the same data got in the way; try again",
+                              headers={"Retry-After": "1"})
     except ProviderRejected as exc:  # permanent: retrying cannot help, so no Retry-After
         log.warning("api.provider_refused", error=str(exc), provider_status=exc.status)
         return error_response(502, f"The accounting provider refused the request: {exc.message}")

@@ -10,6 +10,7 @@ import structlog
 from services.connections import repo
 from contracts.commands import SyncConnection
 from services.core.commands import send_command
+from services.core.db import in_transaction
 from services.core.errors import Conflict, NotFound
 from services.providers.base import ProviderAdapter
 
@@ -58,12 +59,16 @@ async def create(pool: asyncpg.Pool, adapter: ProviderAdapter, provider: str, en
     except Exception:
         await pool.execute("DELETE FROM accounting_connections WHERE id = $1", connection_id)
         raise
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(
+
+    async def link(conn) -> asyncpg.Record:
+        linked = await conn.fetchrow(
             "UPDATE accounting_connections SET provider_company_id = $2, provider_connection_id = $3, "
             "connection_url = $4, connection_url_expires_at = $5, updated_at = now() WHERE id = $1 RETURNING *",
             connection_id, company_id, provider_connection_id, url, expires)
-        await repo.announce(conn, row, None)  # pending_auth, now with its consent link
+        await repo.announce(conn, linked, None)  # pending_auth, now with its consent link
+        return linked
+
+    row = await in_transaction(pool, link)
     log.info("connection.created", connection_id=str(connection_id), company_id=company_id,
              platform=platform)
     return row
@@ -91,11 +96,16 @@ async def disconnect(pool: asyncpg.Pool, adapter: ProviderAdapter, entity_id: uu
         return row  # already disconnected or deauthorized: nothing to do
     if row["provider_connection_id"]:
         await adapter.disconnect(row["provider_company_id"], row["provider_connection_id"])
-    async with pool.acquire() as conn, conn.transaction():
+
+    async def mark(conn) -> tuple[asyncpg.Record, bool]:
         current = await repo.get(conn, connection_id, for_update=True)
         if current["status"] not in repo.ACTIVE:
-            return current
-        row = await repo.update(conn, current, status="disconnected")
+            return current, False
+        return await repo.update(conn, current, status="disconnected"), True
+
+    row, changed = await in_transaction(pool, mark)
+    if not changed:
+        return row
     log.info("connection.disconnected", connection_id=str(connection_id))
     return row
 
@@ -123,7 +133,7 @@ async def start_sync(conn, row, trigger: str, *, refresh: bool = True) -> tuple[
 
 async def request_sync(pool: asyncpg.Pool, entity_id: uuid.UUID | None, connection_id: uuid.UUID,
                        trigger: str) -> tuple[asyncpg.Record, bool]:
-    async with pool.acquire() as conn, conn.transaction():
+    async def start(conn) -> tuple[asyncpg.Record, bool]:
         row = await repo.get(conn, connection_id, entity_id)
         if row is None:
             raise NotFound("Accounting connection not found")
@@ -131,3 +141,5 @@ async def request_sync(pool: asyncpg.Pool, entity_id: uuid.UUID | None, connecti
             raise Conflict(f"Accounting connection {connection_id} is {row['status']}, not connected; "
                            "it cannot be synced")
         return await start_sync(conn, row, trigger)
+
+    return await in_transaction(pool, start)

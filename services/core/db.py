@@ -5,6 +5,8 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -14,11 +16,31 @@ from services.core import metrics
 from services.core.retry import backoff_s
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 # The database is away (restarting, backends terminated, refusing connections), not the work
 # wrong: retry later, answer 503 with Retry-After, report "down".
 UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.OperatorInterventionError,
                asyncpg.ObjectNotInPrerequisiteStateError, asyncpg.exceptions._base.InternalClientError,
                ConnectionRefusedError, ConnectionResetError)
+# PostgreSQL aborted this transaction to let a concurrent one go on (a deadlock it broke, a
+# serialization conflict): nothing of it was kept, and running it again is expected to succeed.
+CONFLICTS = (asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+CONFLICT_ATTEMPTS = 3
+
+
+async def in_transaction(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """``await work(conn)`` inside one transaction, run again (a few times, briefly apart) when
+    PostgreSQL aborted it as the loser of a deadlock or a serialization conflict."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                return await work(conn)
+        except CONFLICTS as exc:
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+            log.warning("db.transaction_conflict_retried", attempt=attempt, error=str(exc).splitlines()[0])
+            await asyncio.sleep(backoff_s(attempt, base_s=0.05, cap_s=0.5, jitter=0.5))
+    raise AssertionError("unreachable")
 
 
 class QueryCounter:

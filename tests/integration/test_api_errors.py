@@ -2,6 +2,7 @@
 carrying its reason, without Retry-After; a provider that is down is a 503 with Retry-After."""
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -14,6 +15,8 @@ RAISED = {
     "not_found": ProviderNotFound("Codat answered 404: company 8a1c… not found", status=404),
     "down": ProviderUnavailable("Codat answered 503", status=503),
     "limited": ProviderRateLimited("Codat answered 429", status=429, retry_after=7),
+    "deadlock": asyncpg.DeadlockDetectedError("deadlock detected"),
+    "serialization": asyncpg.SerializationError("could not serialize access due to concurrent update"),
 }
 
 
@@ -44,3 +47,10 @@ async def test_a_provider_that_is_down_is_a_503_with_retry_after(api, kind, retr
     answer = await api.post(f"/{kind}")
     assert answer.status == 503 and answer.headers["Retry-After"] == retry_after
     assert "try again" in (await answer.json())["error"]["message"]
+
+
+@pytest.mark.parametrize("kind", ["deadlock", "serialization"])
+async def test_a_transaction_postgres_aborted_for_a_concurrent_one_is_a_503_never_a_500(api, kind):
+    answer = await api.post(f"/{kind}")
+    assert answer.status == 503 and answer.headers["Retry-After"] == "1"
+    assert "concurrent change" in (await answer.json())["error"]["message"]
