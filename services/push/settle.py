@@ -154,6 +154,7 @@ async def settle_push(pool: asyncpg.Pool, adapter: ProviderAdapter, command: Set
         case lifecycle.FetchDetails():
             result = await adapter.get_push_operation(row["provider_company_id"], row["operation_id"])
             async with pool.acquire() as conn, conn.transaction():
+                await write_notices.forget(conn, row["operation_id"])  # its webhook may never come
                 current, locked = await _locked(conn, "id", row["id"])
                 outcome = await apply(conn, current, locked, result)
             log.info("push.settled", attempt_id=str(row["id"]), outcome=outcome)

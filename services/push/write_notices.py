@@ -72,6 +72,11 @@ async def claim(conn, operation_id: str, attempt_id) -> list[PushResult]:
                        errors=n["errors"] or [], raw=n["raw"] or {}, data_type=n["data_type"],
                        error_message=n["message"]) for r in rows if (n := r["notice"])]
 
+async def forget(conn, operation_id: str) -> None:
+    """The operation's rendezvous row gone (its write settled by reading it at the provider)."""
+    await conn.execute("DELETE FROM push_operations WHERE operation_id = $1", operation_id)
+
+
 async def story(conn, record_id, result: PushResult) -> None:
     """The webhook in its record's story; the write's rendezvous row, if any, is done with."""
     await conn.execute("WITH met AS (DELETE FROM push_operations WHERE operation_id = $3) INSERT INTO "

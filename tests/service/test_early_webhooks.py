@@ -7,9 +7,10 @@ import json
 
 import pytest
 
+from contracts.commands import SettlePush
 from services.core.errors import RetryableError
 from services.core.topology import WEBHOOKS
-from services.push import write_notices
+from services.push import settle, write_notices
 from tests.support.flows import invoice_data
 from tests.support.pipeline import Message
 
@@ -174,4 +175,16 @@ async def test_an_early_webhook_that_meets_the_stored_operation_settles_it_itsel
     assert (await pipeline.record("receivable", invoice["id"]))["sync_status"] == "done"
     assert await outcomes(pipeline, write.operation_id) == ["done"]
     assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "done")]
+    assert await pipeline.pool.fetchval("SELECT count(*) FROM push_operations") == 0
+
+
+async def test_a_write_whose_webhook_never_comes_is_read_by_the_recheck_and_leaves_no_row(shop, pipeline, double):
+    invoice = await issue(shop, pipeline)
+    [write] = double.writes_of("invoices")
+    assert await pipeline.pool.fetchval("SELECT count(*) FROM push_operations") == 1  # phase 3's, waiting
+    double.finish(write.operation_id, "success")  # and its webhook is lost
+    record = await pipeline.record("receivable", invoice["id"])
+    [attempt] = await pipeline.attempts(record["id"])
+    await settle.settle_push(pipeline.pool, double, SettlePush(attempt_id=attempt["id"]))  # the scheduler's re-check
+    assert (await pipeline.record("receivable", invoice["id"]))["sync_status"] == "done"
     assert await pipeline.pool.fetchval("SELECT count(*) FROM push_operations") == 0
