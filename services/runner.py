@@ -67,7 +67,7 @@ def webhook_receiver_alone(res: Resources) -> list[Component]:
 
 
 def push_worker(res: Resources) -> list[Component]:
-    events = res.consumer(PUSH_WORKER.name, make_domain_consumer(res.pool, event_handlers()))
+    events = res.consumer(PUSH_WORKER.name, make_domain_consumer(res.pool, event_handlers(res.pool, res.adapter)))
     commands = res.consumer(COMMANDS.name, make_command_consumer(command_handlers(res.pool, res.adapter)))
     releases = partial(parking.run_releases, res.pool, res.settings.provider_max_concurrency)
     return [ConsumerComponent("domain-events", events), ConsumerComponent("commands", commands),

@@ -80,6 +80,13 @@ class Publisher:
         await target.publish(message, routing_key=routing_key, mandatory=mandatory)  # waits for the confirm
 
 
+def first_retry(queue: str, exc: BaseException) -> tuple[str, dict]:
+    """(retry queue, headers) of a message for ``queue`` whose first try failed with ``exc``
+    outside the queue: it waits in the delayed-retry tiers as a failed first delivery would."""
+    tier = retry.retry_tier(1, getattr(exc, "retry_after", None))
+    return topology.retry_queue(queue, tier), {ATTEMPT_HEADER: 2, ROUTING_KEY_HEADER: queue}
+
+
 def routing_key(message: AbstractIncomingMessage) -> str | None:
     """The key the message was first published with (a delayed retry comes back under another)."""
     return (message.headers or {}).get(ROUTING_KEY_HEADER) or message.routing_key
@@ -174,13 +181,11 @@ class Consumer:
         elif waiting:  # waiting, not failing: the attempt count stays
             tier, next_attempt = retry.retry_after_tier(after or 1), attempt
         else:
-            tier, next_attempt = retry.backoff_tier(attempt), attempt + 1
+            tier, next_attempt = retry.retry_tier(attempt, after), attempt + 1
             if tier is None:
                 await self.dead_letter(message, f"retries exhausted after {attempt} attempts: "
                                                 f"{type(exc).__name__}: {exc}")
                 return
-            if after:
-                tier = max(tier, retry.retry_after_tier(after))
         log.warning("message.retry_scheduled", tier=tier, error=str(exc), error_type=type(exc).__name__)
         await self.publisher.publish("", topology.retry_queue(self.queue, tier),
                                      **_copy(message, {ATTEMPT_HEADER: next_attempt}),

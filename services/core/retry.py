@@ -24,6 +24,13 @@ def backoff_tier(attempt: int) -> int | None:
     return attempt - 1 if attempt < MAX_ATTEMPTS else None
 
 
+def retry_tier(attempt: int, retry_after: float | None = None) -> int | None:
+    """The delayed-retry tier after failed ``attempt``, at least as long as the other side's
+    Retry-After; ``None`` once the tiers are used up (dead-letter)."""
+    tier = backoff_tier(attempt)
+    return tier if tier is None or not retry_after else max(tier, retry_after_tier(retry_after))
+
+
 def jittered_ms(tier: int, rng: random.Random | None = None) -> int:
     """Per-message expiration inside a tier: between half and all of the tier's delay."""
     delay = RETRY_DELAYS_S[tier]

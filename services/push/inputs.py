@@ -1,4 +1,6 @@
-"""Loading what the prerequisite rules need, for one document, from the database."""
+"""Loading what the prerequisite rules need, for one document, in one statement: tax rates,
+ledger accounts, the counterpart's name and synced record, each product's name and synced
+record, and for a payment its invoice (counterpart, synced record) and the entity's settings."""
 from __future__ import annotations
 
 import uuid
@@ -17,74 +19,78 @@ from services.sync.prerequisites import (
 
 ROLE_OF = {"receivable": "customer", "credit_note": "customer", "payment_record": "customer", "bill": "vendor"}
 
+# $1 connection, $2 entity, $3 the counterpart's role, $4 counterpart id (None: the invoice's),
+# $5 the paid invoice (payments), $6 product ids, $7 whether ledger accounts are needed
+_INPUTS = """WITH invoice AS (SELECT data FROM documents WHERE id = $5::uuid),
+party AS (SELECT c.name, r.id AS record_id, r.sync_status AS status, r.provider_object_id AS provider_id, r.errors
+          FROM counterparts c LEFT JOIN synced_records r ON r.connection_id = $1 AND r.object_type = $3
+           AND r.object_id = c.id
+          WHERE c.id = coalesce($4::uuid, (SELECT (data->>'counterpart_id')::uuid FROM invoice)) AND c.entity_id = $2),
+items AS (SELECT w.id, p.name, r.id AS record_id, r.sync_status AS status, r.provider_object_id AS provider_id,
+                 r.errors
+          FROM unnest($6::uuid[]) w(id) LEFT JOIN products p ON p.id = w.id
+          LEFT JOIN synced_records r ON r.connection_id = $1 AND r.object_type = 'product' AND r.object_id = w.id)
+SELECT (SELECT jsonb_agg(jsonb_build_object('id', id, 'provider_id', provider_id, 'name', name, 'data', data))
+        FROM provider_records WHERE connection_id = $1 AND data_type = 'taxRates' AND NOT is_deleted) AS rates,
+       (SELECT jsonb_object_agg(id, provider_id) FROM provider_records WHERE $7 AND connection_id = $1
+        AND data_type = 'accounts' AND NOT is_deleted) AS accounts,
+       (SELECT to_jsonb(party) FROM party) AS party, (SELECT jsonb_agg(to_jsonb(items)) FROM items) AS items,
+       (SELECT data->>'counterpart_id' FROM invoice) AS invoice_counterpart,
+       (SELECT accounting_settings FROM entities WHERE $5::uuid IS NOT NULL AND id = $2) AS settings,
+       (SELECT to_jsonb(m) FROM (SELECT id AS record_id, sync_status AS status, provider_object_id AS provider_id,
+        errors FROM synced_records WHERE connection_id = $1 AND object_type = 'receivable' AND object_id = $5) m)
+        AS invoice_map"""
 
-async def mapping(conn, connection_id, object_type: str, object_id) -> Mapping:
-    row = await conn.fetchrow("SELECT id, sync_status, provider_object_id, errors FROM synced_records "
-                              "WHERE connection_id = $1 AND object_type = $2 AND object_id = $3",
-                              connection_id, object_type, uuid.UUID(str(object_id)))
-    if row is None:
+
+def _uuid(value) -> uuid.UUID | None:
+    return uuid.UUID(str(value)) if value else None
+
+
+def _mapping(row: dict | None) -> Mapping:
+    if not row or row.get("status") is None:
         return Mapping()
-    return Mapping(row["sync_status"], row["provider_object_id"], row["errors"], str(row["id"]))
+    return Mapping(row["status"], row["provider_id"], row["errors"], row["record_id"])
 
 
-async def party(conn, connection, counterpart_id, role: str) -> Party | None:
-    if not counterpart_id:
-        return None
-    row = await conn.fetchrow("SELECT name FROM counterparts WHERE id = $1 AND entity_id = $2",
-                              uuid.UUID(str(counterpart_id)), connection["entity_id"])
-    if row is None:
-        return None
-    return Party(row["name"], await mapping(conn, connection["id"], role, counterpart_id))
+def _rates(rows: list[dict] | None) -> tuple[list[TaxRate], dict[str, TaxRate]]:
+    rates = [TaxRate(r["provider_id"], r["name"] or r["provider_id"], percent_to_minor(r["data"].get("effectiveTaxRate")),
+                     r["data"].get("status")) for r in rows or []]
+    return rates, {str(r["id"]): rate for r, rate in zip(rows or [], rates, strict=True)}
 
 
-async def tax_rates(conn, connection) -> tuple[list[TaxRate], dict[str, TaxRate]]:
-    rows = await conn.fetch("SELECT id, provider_id, name, data FROM provider_records WHERE connection_id = $1 "
-                            "AND data_type = 'taxRates' AND NOT is_deleted", connection["id"])
-    rates = [TaxRate(r["provider_id"], r["name"] or r["provider_id"],
-                     percent_to_minor(r["data"].get("effectiveTaxRate")), r["data"].get("status")) for r in rows]
-    return rates, {str(r["id"]): rate for r, rate in zip(rows, rates, strict=True)}
-
-
-async def accounts(conn, connection) -> dict[str, str]:
-    """Our ledger account id → the accounting system's id."""
-    rows = await conn.fetch("SELECT id, provider_id FROM provider_records WHERE connection_id = $1 "
-                            "AND data_type = 'accounts' AND NOT is_deleted", connection["id"])
-    return {str(r["id"]): r["provider_id"] for r in rows}
-
-
-async def products(conn, connection, lines: list[dict]) -> dict[str, tuple[str, Mapping]]:
-    out = {}
+def _products(items: list[dict] | None, lines: list[dict]) -> dict[str, tuple[str, Mapping]]:
+    names: dict[str, str | None] = {}
     for line in lines:
-        pid = line.get("product_id")
-        if pid and str(pid) not in out:
-            name = await conn.fetchval("SELECT name FROM products WHERE id = $1", uuid.UUID(str(pid)))
-            out[str(pid)] = (name or line.get("name") or str(pid),
-                             await mapping(conn, connection["id"], "product", pid))
-    return out
+        if line.get("product_id"):
+            names.setdefault(str(line["product_id"]), line.get("name"))
+    return {i["id"]: (i["name"] or names.get(i["id"]) or i["id"], _mapping(i)) for i in items or []}
+
+
+async def _load(conn, connection, kind: str, doc: dict):
+    lines = doc.get("line_items") or []
+    payment = kind == "payment_record"
+    products = list({str(line["product_id"]) for line in lines if line.get("product_id")})
+    return await conn.fetchrow(
+        _INPUTS, connection["id"], connection["entity_id"], ROLE_OF[kind], None if payment else _uuid(doc.get(
+            "counterpart_id")), _uuid(doc["object"]["id"]) if payment else None, [uuid.UUID(p) for p in products],
+        kind in ("bill", "payment_record"))
 
 
 async def verdict(conn, connection, kind: str, doc: dict) -> tuple[Verdict, dict]:
     """(verdict, extra): the rules' outcome and what the body builder needs beyond it."""
-    system = platform_name(connection)
+    system, row = platform_name(connection), await _load(conn, connection, kind, doc)
+    party = Party(row["party"]["name"], _mapping(row["party"])) if row["party"] else None
+    rates, by_id = _rates(row["rates"])
     if kind in ("receivable", "credit_note"):
-        rates, by_id = await tax_rates(conn, connection)
         return check_sales_document(
-            lines=doc["line_items"], party=await party(conn, connection, doc["counterpart_id"], "customer"),
-            counterpart_id=doc["counterpart_id"], products=await products(conn, connection, doc["line_items"]),
-            rates=rates, rates_by_id=by_id, system=system), {}
+            lines=doc["line_items"], party=party, counterpart_id=doc["counterpart_id"], rates=rates,
+            products=_products(row["items"], doc["line_items"]), rates_by_id=by_id, system=system), {}
     if kind == "bill":
-        _, by_id = await tax_rates(conn, connection)
-        return check_bill(lines=doc.get("line_items") or [], counterpart_id=doc.get("counterpart_id"),
-                          party=await party(conn, connection, doc.get("counterpart_id"), "vendor"),
-                          rates_by_id=by_id, accounts=await accounts(conn, connection), system=system), {}
-    invoice_id = doc["object"]["id"]
-    invoice = await conn.fetchrow("SELECT data FROM documents WHERE id = $1", uuid.UUID(str(invoice_id)))
-    counterpart_id = invoice["data"]["counterpart_id"] if invoice else None
-    settings = await conn.fetchval("SELECT accounting_settings FROM entities WHERE id = $1", connection["entity_id"])
-    invoice_map = await mapping(conn, connection["id"], "receivable", invoice_id)
+        return check_bill(lines=doc.get("line_items") or [], counterpart_id=doc.get("counterpart_id"), party=party,
+                          rates_by_id=by_id, accounts=row["accounts"] or {}, system=system), {}
+    invoice_map = _mapping(row["invoice_map"])
     v = check_payment(invoice=invoice_map,
-                      payments_account=((settings or {}).get("ledger_account_ids") or {}).get("payments"),
-                      accounts=await accounts(conn, connection), counterpart_id=counterpart_id,
-                      party=await party(conn, connection, counterpart_id, "customer"), system=system)
+                      payments_account=((row["settings"] or {}).get("ledger_account_ids") or {}).get("payments"),
+                      accounts=row["accounts"] or {}, counterpart_id=row["invoice_counterpart"], party=party,
+                      system=system)
     return v, {"invoice_id": invoice_map.provider_id}
-

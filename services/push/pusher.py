@@ -1,8 +1,12 @@
-"""Command ``push_record``: prerequisites → body → one provider write per logical push.
+"""A push: prerequisites → body → one provider write per logical push.
 
-Phase 1 (a transaction) decides and stores the attempt with its idempotency key; phase 2
-calls the provider; phase 3 stores the operation. A crash between 2 and 3 re-sends the same
-key on redelivery, so the accounting system never gets a second document."""
+Phase 1 (a transaction) decides and stores the attempt with its idempotency key and body;
+phase 2 calls the provider; phase 3 stores the operation. A document event runs phase 1 in its
+own transaction (``prepare_document``) and phases 2–3 after it commits (``deliver_after_commit``);
+the command ``push_record`` runs all three for manual pushes, dependents, retries and released
+parked pushes. A crash after phase 1 leaves a ``sending`` attempt: the scheduler's re-check of
+stale pushes (or the command's redelivery) re-sends the same key and body, or looks it up first
+(``record_lifecycle.before_write``), so the accounting system never gets a second document."""
 from __future__ import annotations
 
 import uuid
@@ -13,8 +17,8 @@ import asyncpg
 import structlog
 
 from contracts.commands import PushRecord
-from services.core.errors import ProviderRateLimited, ProviderRejected, ProviderUnavailable
-from services.providers.base import ProviderAdapter
+from services.core.errors import PermanentError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
+from services.providers.base import ProviderAdapter, PushResult
 from services.push import inputs, parking, transitions, settle
 from services.push.before_create import look_before_create
 from services.sync import record_errors
@@ -51,11 +55,12 @@ async def _plan_contact(conn, adapter: ProviderAdapter, connection, record) -> P
     return Plan(adapter.write_body(kind, {**dict(row), "name": name}))
 
 
-async def _plan(conn, adapter: ProviderAdapter, connection, record) -> Plan:
+async def _plan(conn, adapter: ProviderAdapter, connection, record, doc: dict | None) -> Plan:
     kind = record["object_type"]
     if kind in lifecycle.CONTACTS:
         return await _plan_contact(conn, adapter, connection, record)
-    doc = await conn.fetchval("SELECT data FROM documents WHERE id = $1", record["object_id"])
+    if doc is None:
+        doc = await conn.fetchval("SELECT data FROM documents WHERE id = $1", record["object_id"])
     verdict, extra = await inputs.verdict(conn, connection, kind, doc)
     if verdict.errors:
         return Plan(problems=tuple(verdict.errors))
@@ -87,9 +92,9 @@ async def _load(conn, record_id: uuid.UUID, generation: int):
     return record, connection, attempt
 
 
-async def _write(conn, adapter: ProviderAdapter, record, connection) -> Outgoing | None:
+async def _write(conn, adapter: ProviderAdapter, record, connection, doc: dict | None) -> Outgoing | None:
     """A new write of the record's current push: planned, then stored with its key before it is sent."""
-    plan = await _plan(conn, adapter, connection, record)
+    plan = await _plan(conn, adapter, connection, record, doc)
     status = None
     if plan.wait_for and not plan.problems:
         # lock the dependency: either its settlement sees our waiting_for, or we see it settled
@@ -112,27 +117,39 @@ async def _write(conn, adapter: ProviderAdapter, record, connection) -> Outgoing
     return None
 
 
+async def _decide(conn, adapter: ProviderAdapter, record, generation: int, connection, attempt,
+                  doc: dict | None = None) -> Outgoing | None:
+    """Phase 1's decision and writes: the write to send, or None when there is nothing to send."""
+    outcome = lifecycle.before_write(
+        lifecycle.of(lifecycle.SyncedRecord, record), generation, lifecycle.of(lifecycle.Connection, connection),
+        lifecycle.of(lifecycle.PushAttempt, attempt), now=datetime.now(UTC), window=adapter.idempotency_window)
+    match outcome:
+        case lifecycle.Stale():
+            log.info("push.command_stale")
+        case lifecycle.Fail(problems):
+            await transitions.fail(conn, record, list(problems))
+        case lifecycle.Defer():
+            await parking.park(conn, record["id"], connection["id"], generation)
+        case lifecycle.Reconcile():
+            await settle.request_reconcile(conn, attempt)  # look before writing again
+        case lifecycle.Resend():  # the same write again: same key, same body (never a changed one)
+            return Outgoing(attempt, connection, attempt["body"], record["platform_object_id"])
+        case lifecycle.PlanWrite():
+            return await _write(conn, adapter, record, connection, doc)
+    return None  # AwaitAnswer: already written; its webhook (or the scheduler's re-check) settles it
+
+
+async def prepare_document(conn, adapter: ProviderAdapter, record, connection, doc: dict) -> Outgoing | None:
+    """Phase 1 inside a document event's transaction: ``record`` was just created or given a new
+    push there (locked, no attempt yet); ``doc`` is the document as the event carries it."""
+    return await _decide(conn, adapter, record, record["push_generation"], connection, None, doc)
+
+
 async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid.UUID, generation: int):
-    """Phase 1: the write to send, or None when there is nothing to send."""
+    """Phase 1 of a ``push_record`` command."""
     async with pool.acquire() as conn, conn.transaction():
         record, connection, attempt = await _load(conn, record_id, generation)
-        outcome = lifecycle.before_write(
-            lifecycle.of(lifecycle.SyncedRecord, record), generation, lifecycle.of(lifecycle.Connection, connection),
-            lifecycle.of(lifecycle.PushAttempt, attempt), now=datetime.now(UTC), window=adapter.idempotency_window)
-        match outcome:
-            case lifecycle.Stale():
-                log.info("push.command_stale")
-            case lifecycle.Fail(problems):
-                await transitions.fail(conn, record, list(problems))
-            case lifecycle.Defer():
-                await parking.park(conn, record_id, connection["id"], generation)
-            case lifecycle.Reconcile():
-                await settle.request_reconcile(conn, attempt)  # look before writing again
-            case lifecycle.Resend():  # the same write again: same key, same body (never a changed one)
-                return Outgoing(attempt, connection, attempt["body"], record["platform_object_id"])
-            case lifecycle.PlanWrite():
-                return await _write(conn, adapter, record, connection)
-        return None  # AwaitAnswer: already written; its webhook (or the scheduler's re-check) settles it
+        return await _decide(conn, adapter, record, generation, connection, attempt)
 
 
 async def _send(adapter: ProviderAdapter, out: Outgoing):
@@ -143,13 +160,27 @@ async def _send(adapter: ProviderAdapter, out: Outgoing):
     return await adapter.push(company, link, data_type, out.body, key)
 
 
-async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: PushRecord) -> None:
-    record_id, generation = command.record_id, command.generation
-    if not await look_before_create(pool, adapter, record_id, generation):
+# phase 3 of an accepted, unfinished write (the usual answer), as ``lifecycle.on_result`` has it:
+# the answer joins the attempt's story; a settled attempt stays settled, any other is pending
+_SETTLED = ", ".join(f"'{status}'" for status in sorted(lifecycle.SETTLED))
+_ACCEPTED = f"""UPDATE push_attempts SET answers = answers || $2::jsonb,
+    status = CASE WHEN status IN ({_SETTLED}) THEN status ELSE 'pending' END,
+    operation_id = CASE WHEN status IN ({_SETTLED}) THEN operation_id ELSE coalesce(operation_id, $3) END
+WHERE id = $1"""
+
+
+async def store_operation(pool: asyncpg.Pool, attempt, result: PushResult) -> None:
+    """Phase 3: what the provider answered the write. Accepted and unfinished: one statement (no
+    transaction); finished at once: settled with the record (``settle.record_operation``)."""
+    if result.status != "pending":
+        await settle.record_operation(pool, attempt, result)
         return
-    out = await _prepare(pool, adapter, record_id, generation)
-    if out is None:
-        return
+    await pool.execute(_ACCEPTED, attempt["id"], [settle.answer_of(result)], result.operation_id)
+
+
+async def deliver(pool: asyncpg.Pool, adapter: ProviderAdapter, out: Outgoing) -> None:
+    """Phases 2 and 3. A 429 parks the push, a refusal settles it; a 5xx or no answer raises."""
+    record_id, generation = out.attempt["record_id"], out.attempt["generation"]
     try:
         result = await _send(adapter, out)
     except ProviderRateLimited as exc:
@@ -165,4 +196,28 @@ async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: Pus
                                out.attempt["id"], [{"message": exc.message, "server_error": True}])
         raise
     log.info("push.sent", operation_id=result.operation_id, status=result.status, data_type=out.attempt["data_type"])
-    await settle.record_operation(pool, out.attempt, result)
+    await store_operation(pool, out.attempt, result)
+
+
+async def deliver_after_commit(pool: asyncpg.Pool, adapter: ProviderAdapter, out: Outgoing) -> None:
+    """Phases 2 and 3 of a document event's push, once its transaction committed (a redelivery of
+    the event is a duplicate now): what would retry the push goes to ``push_record`` instead, as
+    that command's delayed retry, and the event is acked."""
+    try:
+        await deliver(pool, adapter, out)
+    except PermanentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as the consumer retries a failed push_record: all but permanent
+        log.warning("push.retry_queued", error=str(exc), error_type=type(exc).__name__)
+        async with pool.acquire() as conn, conn.transaction():
+            await transitions.request_push(conn, {"id": out.attempt["record_id"],
+                                                  "push_generation": out.attempt["generation"]}, failed_with=exc)
+
+
+async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: PushRecord) -> None:
+    record_id, generation = command.record_id, command.generation
+    if not await look_before_create(pool, adapter, record_id, generation):
+        return
+    out = await _prepare(pool, adapter, record_id, generation)
+    if out is not None:
+        await deliver(pool, adapter, out)

@@ -22,9 +22,11 @@ def key(record_id, generation: int) -> uuid.UUID:
     return uuid.uuid5(uuid.UUID(str(record_id)), f"push:{generation}")
 
 
-async def request_push(conn, record) -> None:
+async def request_push(conn, record, *, failed_with: BaseException | None = None) -> None:
+    """Queue the record's current push (``failed_with``: as the delayed retry of a failed try)."""
     await send_command(conn, PushRecord(record_id=record["id"], generation=record["push_generation"]),
-                       key=f"push:{record['id']}:{record['push_generation']}:{uuid.uuid4().hex[:8]}")
+                       key=f"push:{record['id']}:{record['push_generation']}:{uuid.uuid4().hex[:8]}",
+                       failed_with=failed_with)
 
 
 async def ensure_record(conn, connection, object_type: str, object_id, object_updated_at) -> tuple[object, bool]:
@@ -37,19 +39,31 @@ async def ensure_record(conn, connection, object_type: str, object_id, object_up
 
 async def start(conn, connection, object_type: str, object_id, object_updated_at):
     """A new record of the object, created pending and queued."""
-    row = await repo.save(conn, connection, object_type, object_id, sync_status="pending",
-                          object_updated_at=object_updated_at)
+    row = await create(conn, connection, object_type, object_id, object_updated_at)
     await request_push(conn, row)
     return row
 
 
+async def create(conn, connection, object_type: str, object_id, object_updated_at, *, known_absent=False):
+    """A new record of the object, created pending; the caller pushes it (``known_absent``: the
+    caller looked for it under a lock that keeps it absent)."""
+    return await repo.save(conn, connection, object_type, object_id, sync_status="pending",
+                           object_updated_at=object_updated_at, known_absent=known_absent)
+
+
 async def repush(conn, record, reason: str) -> object:
-    """A new logical push (new generation, new idempotency key)."""
+    """A new logical push (new generation, new idempotency key), queued."""
+    row = await renew(conn, record, reason)
+    await request_push(conn, row)
+    return row
+
+
+async def renew(conn, record, reason: str) -> object:
+    """A new logical push (new generation, new idempotency key); the caller pushes it."""
     row = await conn.fetchrow(
         "UPDATE synced_records SET push_generation = push_generation + 1, sync_status = 'pending', "
         "errors = NULL, waiting_for = NULL, updated_at = now() WHERE id = $1 RETURNING *", record["id"])
     await repo.announce(conn, record["sync_status"], row)
-    await request_push(conn, row)
     log.info("push.requested_again", record_id=str(row["id"]), generation=row["push_generation"], reason=reason)
     return row
 

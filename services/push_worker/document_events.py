@@ -1,19 +1,48 @@
 """receivable.issued, credit_note.issued, payment_record.created, payable.issued/canceled: the document
-is mirrored, then pushed when the seeds say so."""
+is mirrored, then pushed when the seeds say so.
+
+One transaction takes the event in: its inbox row, the document (unless the event is older than
+the one kept) and the entity's connected connection are one statement; the decision
+(``record_lifecycle.on_document``); then, for a document to push, the push's phase 1 (its
+prerequisites, body and attempt with its idempotency key). Once it commits, the same handler
+sends the write and stores the answer (``pusher.deliver_after_commit``): no queue hop between."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
+import asyncpg
 import structlog
 
-from services import entities
-from services.connections.repo import connected_for_entity
-from services.push import transitions
+from services.core.errors import PermanentError
+from services.providers.base import ProviderAdapter
+from services.push import pusher, transitions
+from services.push_worker.inbox import DUPLICATE, INBOX, Received, WritesInbox
 from services.sync import record_lifecycle as lifecycle
 from services.sync.eligibility import Invoice, skip_reason
-from services.synced_records import repo
 
 log = structlog.get_logger(__name__)
+# $1-$4 the inbox row, $5 entity, $6 kind, $7 status, $8 data, $9 its updated_at. The document is
+# kept unless the one stored is newer (the upsert's lock decides, so racing events order right).
+_RECEIVE = f"""WITH {INBOX},
+kept AS (SELECT entity_id, kind, source_updated_at FROM documents WHERE id = $3),
+mirrored AS (
+    INSERT INTO documents (id, entity_id, kind, status, data, source_updated_at)
+    SELECT $3::uuid, $5::uuid, $6::text, $7::text, $8::jsonb, $9::timestamptz FROM inboxed
+    ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, data = EXCLUDED.data,
+        source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
+    WHERE documents.entity_id = EXCLUDED.entity_id AND documents.kind = EXCLUDED.kind
+      AND documents.source_updated_at <= EXCLUDED.source_updated_at
+    RETURNING true AS applied),
+connection AS (SELECT * FROM accounting_connections WHERE entity_id = $5 AND status = 'connected' LIMIT 1),
+record AS (SELECT r.id, r.object_type, r.sync_status, r.push_generation, r.platform_object_id
+           FROM synced_records r JOIN connection c ON r.connection_id = c.id
+           WHERE r.object_type = $6 AND r.object_id = $3 FOR UPDATE OF r)
+SELECT i.first, m.applied, k.entity_id = $5 AND k.kind = $6 AS same_kind, k.source_updated_at AS kept,
+       r.id AS record_id, r.object_type AS record_type, r.sync_status AS record_status,
+       r.push_generation AS record_generation, r.platform_object_id AS record_platform_id, c.*
+FROM (SELECT 1) one LEFT JOIN inboxed i ON true LEFT JOIN mirrored m ON true LEFT JOIN kept k ON true
+LEFT JOIN connection c ON true LEFT JOIN record r ON true"""
 
 
 async def _skip_reason(conn, kind: str, data, connection) -> str | None:
@@ -32,51 +61,66 @@ async def _skip_reason(conn, kind: str, data, connection) -> str | None:
                        paid_object=data.object.type if kind == "payment_record" else None)
 
 
-async def _mirror(conn, kind: str, event, updated_at) -> bool:
-    """Keep the document as the event carries it; False when the event is older than the one kept."""
-    data = event.data
-    stored = await conn.fetchval("SELECT source_updated_at FROM documents WHERE id = $1 FOR UPDATE", data.id)
-    if lifecycle.is_stale(stored, updated_at):
-        log.info("event.stale_ignored", stored=stored.isoformat())
-        return False
-    await conn.execute(
-        """INSERT INTO documents (id, entity_id, kind, status, data, source_updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, data = EXCLUDED.data,
-               source_updated_at = EXCLUDED.source_updated_at, updated_at = now()
-           WHERE documents.entity_id = EXCLUDED.entity_id AND documents.kind = EXCLUDED.kind""",
-        data.id, event.entityid, kind, getattr(data, "status", None), data.model_dump(mode="json"), updated_at)
-    return True
+def _record(row) -> lifecycle.SyncedRecord | None:
+    """The document's synced record on the connection (locked), as the lifecycle reads it."""
+    if row["record_id"] is None:
+        return None
+    return lifecycle.SyncedRecord(row["record_id"], row["record_type"], row["record_status"],
+                                  row["record_generation"], row["record_platform_id"])
 
 
-async def _act(conn, outcome, connection, record, kind: str, object_id, updated_at) -> None:
+async def _receive(conn, kind: str, received: Received, doc: dict, updated_at):
+    """The inbox row, the document, the connected connection and the document's record on it (locked)
+    in one round trip; None when the event was there already, else (kept, connection, record)."""
+    event = received.event
+    try:
+        row = await conn.fetchrow(_RECEIVE, *received.inbox_args(), event.entityid, kind,
+                                  getattr(event.data, "status", None), doc, updated_at)
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise PermanentError(f"unknown entity {event.entityid}: entity.created must come first") from exc
+    if not row["first"]:
+        return None
+    if not row["applied"] and row["same_kind"]:
+        log.info("event.stale_ignored", stored=row["kept"].isoformat())
+        return False, None, None
+    return True, (row if row["id"] is not None else None), _record(row)
+
+
+async def _push(conn, adapter: ProviderAdapter, outcome, connection, record, kind: str, object_id, updated_at, doc: dict):
+    """The decision's writes; the phase 1 of a push it starts, whose write it returns."""
     if isinstance(outcome, lifecycle.Skip):
         log.info("push.skipped", reason=outcome.reason)
-        return
+        return None
     structlog.contextvars.bind_contextvars(connection_id=str(connection["id"]))
-    if isinstance(outcome, lifecycle.Queue):
-        record = await transitions.start(conn, connection, kind, object_id, updated_at)
-    structlog.contextvars.bind_contextvars(record_id=str(record["id"]))
     match outcome:
         case lifecycle.Queue():
-            log.info("push.queued", object_type=kind)
+            record = await transitions.create(conn, connection, kind, object_id, updated_at, known_absent=True)
+            log.info("push.queued", object_type=kind, record_id=str(record["id"]))
         case lifecycle.Repush(reason):
-            await transitions.repush(conn, record, reason)
+            record = await transitions.renew(conn, {"id": record.id, "sync_status": record.sync_status}, reason)
         case lifecycle.AlreadyDone():
             log.info("push.already_done", note="the document is in the accounting system; not pushed twice")
+            return None
+        case _:
+            return None
+    structlog.contextvars.bind_contextvars(record_id=str(record["id"]))
+    return await pusher.prepare_document(conn, adapter, record, connection, doc)
 
 
-def document_handler(kind: str):
-    async def apply(conn, event) -> None:
-        await entities.require(conn, event.entityid)
-        data = event.data
+def document_handler(kind: str, pool: asyncpg.Pool, adapter: ProviderAdapter) -> WritesInbox:
+    async def apply(conn, received: Received):
+        data, event = received.event.data, received.event
         updated_at = getattr(data, "updated_at", None) or event.time
-        if not await _mirror(conn, kind, event, updated_at):
-            return
-        connection = await connected_for_entity(conn, event.entityid)
+        doc = data.model_dump(mode="json")
+        taken = await _receive(conn, kind, received, doc, updated_at)
+        if taken is None:
+            return DUPLICATE
+        kept, connection, record = taken
+        if not kept:
+            return None
         skip = lifecycle.NO_CONNECTION if connection is None else await _skip_reason(conn, kind, data, connection)
-        record = None if skip else await repo.find(conn, connection["id"], kind, data.id, for_update=True)
-        outcome = lifecycle.on_document(record and lifecycle.SyncedRecord.from_row(record), kind=kind,
-                                        status=getattr(data, "status", None), event_type=event.type, skip=skip)
-        await _act(conn, outcome, connection, record, kind, data.id, updated_at)
-    return apply
+        outcome = lifecycle.on_document(None if skip else record, kind=kind, status=getattr(data, "status", None),
+                                        event_type=event.type, skip=skip)
+        out = await _push(conn, adapter, outcome, connection, record, kind, data.id, updated_at, doc)
+        return None if out is None else partial(pusher.deliver_after_commit, pool, adapter, out)
+    return WritesInbox(apply)

@@ -21,14 +21,15 @@ async def _counterpart(conn, event) -> None:
     await push_new_counterpart(conn, event, connection)
 
 
-def event_handlers() -> dict:
+def event_handlers(pool: asyncpg.Pool, adapter: ProviderAdapter) -> dict:
+    documents = {kind: document_handler(kind, pool, adapter) for kind in ("receivable", "credit_note",
+                                                                         "payment_record", "bill")}
     return {"entity.created": apply_entity, "entity.updated": apply_entity,
             "counterpart.created": _counterpart, "counterpart.updated": _counterpart,
             "product.created": apply_product, "product.updated": apply_product,
-            "receivable.issued": document_handler("receivable"),
-            "credit_note.issued": document_handler("credit_note"),
-            "payment_record.created": document_handler("payment_record"),
-            "payable.issued": document_handler("bill"), "payable.canceled": document_handler("bill")}
+            "receivable.issued": documents["receivable"], "credit_note.issued": documents["credit_note"],
+            "payment_record.created": documents["payment_record"],
+            "payable.issued": documents["bill"], "payable.canceled": documents["bill"]}
 
 
 def command_handlers(pool: asyncpg.Pool, adapter: ProviderAdapter) -> dict:

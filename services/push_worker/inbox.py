@@ -1,8 +1,15 @@
-"""Domain events: parse at the edge, dedupe by event id in the transaction of the effect."""
+"""Domain events: parse at the edge, dedupe by event id in the transaction of the effect.
+
+A handler is called inside the event's transaction. A plain one (``conn, event``) finds the
+inbox row written already; one wrapped in ``WritesInbox`` writes it itself, as the ``INBOX``
+CTE of its first statement (a round trip less), and says ``DUPLICATE`` when it was there. A
+handler may return work to run once the transaction committed (the event is deduped then:
+that work must never need the event delivered again)."""
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import asyncpg
 import structlog
@@ -15,9 +22,39 @@ from services.core.errors import PermanentError
 
 log = structlog.get_logger(__name__)
 EventHandler = Callable[[asyncpg.Connection, object], Awaitable[None]]
+AfterCommit = Callable[[], Awaitable[None]]
+DUPLICATE = "duplicate"  # what a WritesInbox handler returns for an event it had already
+# the event's inbox row ($1-$4: Received.inbox_args()); `first` is true unless it was there
+INBOX = ("inboxed AS (INSERT INTO inbox (source, message_id, message_type, object_id, body) "
+         "VALUES ('domain', $1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true AS first)")
 
 
-def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler]):
+@dataclass(frozen=True)
+class Received:
+    """A delivered domain event, parsed, with the body its inbox row keeps."""
+    event: object
+    body: dict
+
+    def inbox_args(self) -> tuple:
+        return self.event.id, self.event.type, getattr(self.event.data, "id", None), self.body
+
+
+@dataclass(frozen=True)
+class WritesInbox:
+    """A handler that writes the inbox row in its own first statement (``INBOX``); it returns
+    ``DUPLICATE``, None, or an ``AfterCommit``."""
+    apply: Callable[[asyncpg.Connection, Received], Awaitable[str | AfterCommit | None]]
+
+
+async def _apply(conn, handler, received: Received) -> str | AfterCommit | None:
+    if isinstance(handler, WritesInbox):
+        return await handler.apply(conn, received)
+    if not await conn.fetchval(f"WITH {INBOX} SELECT first FROM inboxed", *received.inbox_args()):
+        return DUPLICATE
+    return await handler(conn, received.event)
+
+
+def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | WritesInbox]):
     """The callback for queue ledgersync.push-worker: one event, one transaction, then ack."""
 
     async def consume(message: AbstractIncomingMessage) -> None:
@@ -31,14 +68,12 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler]):
         with structlog.contextvars.bound_contextvars(event_id=event.id, event_type=event.type,
                                                      entity_id=str(event.entityid)):
             async with pool.acquire() as conn, conn.transaction():
-                first = await conn.fetchval(
-                    "INSERT INTO inbox (source, message_id, message_type, object_id, body) "
-                    "VALUES ('domain', $1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
-                    event.id, event.type, getattr(event.data, "id", None), json.loads(message.body))
-                if not first:
-                    log.info("event.duplicate_ignored")
-                    return
-                await handler(conn, event)
+                after = await _apply(conn, handler, Received(event, json.loads(message.body)))
+            if after == DUPLICATE:
+                log.info("event.duplicate_ignored")
+                return
             log.info("event.applied")
+            if after is not None:
+                await after()
 
     return consume

@@ -74,7 +74,7 @@ class Pipeline:
     def __init__(self, pool: asyncpg.Pool, adapter: ProviderAdapter, settings: Settings) -> None:
         self.pool, self.adapter, self.settings = pool, adapter, settings
         intake = Intake(6)
-        self.domain = make_domain_consumer(pool, event_handlers())
+        self.domain = make_domain_consumer(pool, event_handlers(pool, adapter))
         self.commands = make_command_consumer(command_handlers(pool, adapter))
         self.webhooks = make_webhook_consumer(pool, adapter, settings.provider, intake)
         self.publisher = KeepingPublisher()
@@ -135,6 +135,11 @@ class Pipeline:
                 return
             for message in sent:
                 if message.exchange == "" and message.routing_key == COMMANDS.name:
+                    self.ran.append(parse_command(message.body))
+                    await self._deliver(self.commands, message)
+                elif message.exchange == "" and message.routing_key.startswith(f"{COMMANDS.name}.retry."):
+                    # a delayed retry: the broker hands it back to the queue after the tier's delay
+                    self.retried.append((message, RetryableError(message.routing_key)))
                     self.ran.append(parse_command(message.body))
                     await self._deliver(self.commands, message)
                 elif message.exchange == "" and message.routing_key == WEBHOOKS.name:
