@@ -93,13 +93,14 @@ async def _load(conn, record_id: uuid.UUID, generation: int):
 
 
 async def _write(conn, adapter: ProviderAdapter, record, connection, doc: dict | None) -> Outgoing | None:
-    """A new write of the record's current push: planned, then stored with its key before it is sent."""
+    """A new write of the record's current push: planned, then stored with its key before it is sent
+    (``doc``: the document as its event carries it, planned in the event's transaction)."""
     plan = await _plan(conn, adapter, connection, record, doc)
     status = None
     if plan.wait_for and not plan.problems:
         # lock the dependency: either its settlement sees our waiting_for, or we see it settled
         status = await conn.fetchval("SELECT sync_status FROM synced_records WHERE id = $1 FOR UPDATE", plan.wait_for)
-    match lifecycle.after_plan(plan.problems, plan.wait_for, status):
+    match lifecycle.after_plan(plan.problems, plan.wait_for, status, in_event=doc is not None):
         case lifecycle.Fail(problems):
             await transitions.fail(conn, record, list(problems))
         case lifecycle.RequestAgain():
@@ -145,10 +146,16 @@ async def prepare_document(conn, adapter: ProviderAdapter, record, connection, d
     return await _decide(conn, adapter, record, record["push_generation"], connection, None, doc)
 
 
-async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid.UUID, generation: int):
-    """Phase 1 of a ``push_record`` command."""
+LOOK_FIRST = "look_first"  # a contact's first write of this push: look before creating it
+
+
+async def _prepare(pool: asyncpg.Pool, adapter: ProviderAdapter, record_id: uuid.UUID, generation: int, *,
+                   looked: bool = False):
+    """Phase 1 of a ``push_record`` command (``looked``: after ``look_before_create``)."""
     async with pool.acquire() as conn, conn.transaction():
         record, connection, attempt = await _load(conn, record_id, generation)
+        if not looked and attempt is None and record is not None and record["object_type"] in lifecycle.CONTACTS:
+            return LOOK_FIRST
         return await _decide(conn, adapter, record, generation, connection, attempt)
 
 
@@ -216,8 +223,10 @@ async def deliver_after_commit(pool: asyncpg.Pool, adapter: ProviderAdapter, out
 
 async def push_record(pool: asyncpg.Pool, adapter: ProviderAdapter, command: PushRecord) -> None:
     record_id, generation = command.record_id, command.generation
-    if not await look_before_create(pool, adapter, record_id, generation):
-        return
     out = await _prepare(pool, adapter, record_id, generation)
+    if out == LOOK_FIRST:
+        if not await look_before_create(pool, adapter, record_id, generation):
+            return
+        out = await _prepare(pool, adapter, record_id, generation, looked=True)
     if out is not None:
         await deliver(pool, adapter, out)

@@ -97,6 +97,12 @@ def test_after_plan(problems, wait_for, dependency_status, expected):
     assert lc.after_plan(problems, wait_for, dependency_status) == expected
 
 
+def test_problems_met_in_the_documents_own_event_are_decided_again_by_the_command():
+    assert lc.after_plan([PROBLEM], None, None, in_event=True) == lc.RequestAgain()
+    assert lc.after_plan([], None, None, in_event=True) == lc.Write()
+    assert lc.after_plan([], DEP, "pending", in_event=True) == lc.Wait(DEP)
+
+
 @pytest.mark.parametrize("att, rec, status, platform_id, errors, expected", [
     (attempt("success"), record(), "failed", None, [], lc.AlreadySettled()),   # never backwards
     (attempt("failed"), record(), "success", "X1", [], lc.AlreadySettled()),

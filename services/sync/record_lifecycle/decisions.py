@@ -88,11 +88,13 @@ def before_write(record: SyncedRecord | None, generation: int, connection: Conne
     return Resend()
 
 
-def after_plan(problems: Sequence[SyncError], wait_for: UUID | None,
-               dependency_status: str | None) -> Fail | Wait | RequestAgain | Write:
-    """The write is planned: its problems, or the dependency it waits for (and that one's status)."""
+def after_plan(problems: Sequence[SyncError], wait_for: UUID | None, dependency_status: str | None, *,
+               in_event: bool = False) -> Fail | Wait | RequestAgain | Write:
+    """The write is planned: its problems, or the dependency it waits for (and that one's status).
+    ``in_event``: planned inside the document event's own transaction, which may have outrun the
+    events of what it needs (its counterpart's): problems are decided again by ``push_record``."""
     if problems:
-        return Fail(tuple(problems))
+        return RequestAgain() if in_event else Fail(tuple(problems))
     if wait_for is None:
         return Write()
     if dependency_status != "pending":
