@@ -18,7 +18,7 @@ import structlog
 
 from contracts.commands import PushRecord
 from services.core.errors import PermanentError, ProviderRateLimited, ProviderRejected, ProviderUnavailable
-from services.providers.base import ProviderAdapter, PushResult
+from services.providers.base import ProviderAdapter
 from services.push import inputs, parking, transitions, settle
 from services.push.before_create import look_before_create
 from services.sync import record_errors
@@ -167,24 +167,6 @@ async def _send(adapter: ProviderAdapter, out: Outgoing):
     return await adapter.push(company, link, data_type, out.body, key)
 
 
-# phase 3 of an accepted, unfinished write (the usual answer), as ``lifecycle.on_result`` has it:
-# the answer joins the attempt's story; a settled attempt stays settled, any other is pending
-_SETTLED = ", ".join(f"'{status}'" for status in sorted(lifecycle.SETTLED))
-_ACCEPTED = f"""UPDATE push_attempts SET answers = answers || $2::jsonb,
-    status = CASE WHEN status IN ({_SETTLED}) THEN status ELSE 'pending' END,
-    operation_id = CASE WHEN status IN ({_SETTLED}) THEN operation_id ELSE coalesce(operation_id, $3) END
-WHERE id = $1"""
-
-
-async def store_operation(pool: asyncpg.Pool, attempt, result: PushResult) -> None:
-    """Phase 3: what the provider answered the write. Accepted and unfinished: one statement (no
-    transaction); finished at once: settled with the record (``settle.record_operation``)."""
-    if result.status != "pending":
-        await settle.record_operation(pool, attempt, result)
-        return
-    await pool.execute(_ACCEPTED, attempt["id"], [settle.answer_of(result)], result.operation_id)
-
-
 async def deliver(pool: asyncpg.Pool, adapter: ProviderAdapter, out: Outgoing) -> None:
     """Phases 2 and 3. A 429 parks the push, a refusal settles it; a 5xx or no answer raises."""
     record_id, generation = out.attempt["record_id"], out.attempt["generation"]
@@ -203,7 +185,7 @@ async def deliver(pool: asyncpg.Pool, adapter: ProviderAdapter, out: Outgoing) -
                                out.attempt["id"], [{"message": exc.message, "server_error": True}])
         raise
     log.info("push.sent", operation_id=result.operation_id, status=result.status, data_type=out.attempt["data_type"])
-    await store_operation(pool, out.attempt, result)
+    await settle.record_operation(pool, out.attempt, result)  # phase 3: one statement for the usual answer
 
 
 async def deliver_after_commit(pool: asyncpg.Pool, adapter: ProviderAdapter, out: Outgoing) -> None:
