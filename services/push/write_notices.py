@@ -29,6 +29,11 @@ _EARLY = """INSERT INTO push_operations (operation_id, notice, webhook_id) VALUE
 ON CONFLICT (operation_id) DO UPDATE SET notice = CASE WHEN push_operations.attempt_id IS NULL
     THEN coalesce(push_operations.notice, EXCLUDED.notice) ELSE push_operations.notice END
 RETURNING attempt_id"""
+# the rendezvous row of a settled write gone, unless another transaction holds it (a redelivered
+# phase 3): that row is then left behind rather than waited for (the attempt's lock is held here
+# already, and phase 3 takes the row first: waiting could deadlock)
+_MET = ("DELETE FROM push_operations WHERE operation_id = (SELECT operation_id FROM push_operations "
+        "WHERE operation_id = {} FOR UPDATE SKIP LOCKED)")
 _N = repo.FIRST_EXTRA_ARG
 # a done write: attempt, record, the webhook in its story, dependents freed, rendezvous row gone,
 # delivery processed; with the announcement (history, outbox, partner webhooks) around it
@@ -41,7 +46,7 @@ record_done AS (
         updated_at = ${_N + 5} WHERE id = $17::uuid),
 heard AS (INSERT INTO synced_record_history (record_id, kind, detail) VALUES ($17::uuid, 'webhook', ${_N + 6}::jsonb)),
 freed AS (UPDATE synced_records SET waiting_for = NULL WHERE waiting_for = $17::uuid RETURNING id),
-met AS (DELETE FROM push_operations WHERE operation_id = ${_N}),
+met AS ({_MET.format(f"${_N}")}),
 processed AS (UPDATE webhook_deliveries SET processed_at = now(), outcome = 'done'
               WHERE provider = ${_N + 7} AND webhook_id = ${_N + 8})"""
 _FREED = "(SELECT coalesce(array_agg(id), '{}') FROM freed) AS freed"
@@ -79,7 +84,7 @@ async def forget(conn, operation_id: str) -> None:
 
 async def story(conn, record_id, result: PushResult) -> None:
     """The webhook in its record's story; the write's rendezvous row, if any, is done with."""
-    await conn.execute("WITH met AS (DELETE FROM push_operations WHERE operation_id = $3) INSERT INTO "
+    await conn.execute(f"WITH met AS ({_MET.format('$3')}) INSERT INTO "
                        "synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
                        record_id, history_detail(result), result.operation_id)
 
