@@ -69,6 +69,15 @@ def _record(row) -> lifecycle.SyncedRecord | None:
                                   row["record_generation"], row["record_platform_id"])
 
 
+async def _resume_after_crash(conn, received: Received, row) -> None:
+    """The event again, redelivered because the delivery that took it in was never acked: that
+    handler may have died between its commit and its write's answer. Its push, still pending,
+    goes to ``push_record`` (which re-sends the same key or looks first), not to the stale re-check."""
+    if received.redelivered and row["record_id"] is not None and row["record_status"] == "pending":
+        log.info("push.resumed_after_redelivery", record_id=str(row["record_id"]))
+        await transitions.request_push(conn, {"id": row["record_id"], "push_generation": row["record_generation"]})
+
+
 async def _receive(conn, kind: str, received: Received, doc: dict, updated_at):
     """The inbox row, the document, the connected connection and the document's record on it (locked)
     in one round trip; None when the event was there already, else (kept, connection, record)."""
@@ -79,6 +88,7 @@ async def _receive(conn, kind: str, received: Received, doc: dict, updated_at):
     except asyncpg.ForeignKeyViolationError as exc:
         raise PermanentError(f"unknown entity {event.entityid}: entity.created must come first") from exc
     if not row["first"]:
+        await _resume_after_crash(conn, received, row)
         return None
     if not row["applied"] and row["same_kind"]:
         log.info("event.stale_ignored", stored=row["kept"].isoformat())

@@ -34,6 +34,7 @@ class Received:
     """A delivered domain event, parsed, with the body its inbox row keeps."""
     event: object
     body: dict
+    redelivered: bool = False  # the broker's flag: an earlier delivery was never acked (its consumer died)
 
     def inbox_args(self) -> tuple:
         return self.event.id, self.event.type, getattr(self.event.data, "id", None), self.body
@@ -68,7 +69,8 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | 
         with structlog.contextvars.bound_contextvars(event_id=event.id, event_type=event.type,
                                                      entity_id=str(event.entityid)):
             async with pool.acquire() as conn, conn.transaction():
-                after = await _apply(conn, handler, Received(event, json.loads(message.body)))
+                after = await _apply(conn, handler, Received(event, json.loads(message.body),
+                                                             bool(message.redelivered)))
             if after == DUPLICATE:
                 log.info("event.duplicate_ignored")
                 return

@@ -49,6 +49,7 @@ class Message:
     exchange: str = ""
     message_id: str | None = None
     headers: dict = field(default_factory=dict)
+    redelivered: bool = False  # the broker's flag: an earlier delivery of it was never acked
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -98,11 +99,12 @@ class Pipeline:
 
     # ---- what arrives from outside ----
 
-    async def event(self, type_: str, data: dict, entity_id: str, *, event_id: str | None = None) -> dict:
+    async def event(self, type_: str, data: dict, entity_id: str, *, event_id: str | None = None,
+                    redelivered: bool = False) -> dict:
         """A domain event delivered to the push-worker's queue; the outbox it fills is not run yet."""
         event = make_event(type_, data, entity_id, source="tests", id=event_id)
         await asyncio.create_task(self.domain(Message(json.dumps(event).encode(), type_, "domain.events",
-                                                      event["id"])))
+                                                      event["id"], redelivered=redelivered)))
         return event
 
     async def webhook(self, body: dict, *, webhook_id: str | None = None, secret: str | None = None):
