@@ -44,7 +44,9 @@ def test_flaky_pages_are_retried_without_duplicating_rows(system, access_token, 
                      uuid.UUID(connection.id))[0]["n"]
     httpx.put(f"{system.sandbox_url}/admin/companies/{company}/faults", json={"error_rate": 0.3})
     try:
-        flows.sync_and_wait(sdk, connection.id)
+        # the refresh request meets the faults too: three 5xx in a row (one run in ~40) put the
+        # sync command in the 30 s retry tier, four in the 120 s one
+        flows.sync_and_wait(sdk, connection.id, timeout=180)
     finally:
         httpx.put(f"{system.sandbox_url}/admin/companies/{company}/faults", json={"error_rate": None})
     assert {a.id for a in sdk.accounting.ledger_accounts.get(limit=250).data} == before

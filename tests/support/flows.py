@@ -55,10 +55,10 @@ def counterpart(system, entity_id: str, name: str, *, country=None, city=None, l
     return cid
 
 
-def sync_and_wait(sdk, connection_id: str):
+def sync_and_wait(sdk, connection_id: str, timeout: float = 30):
     before = sdk.accounting.connections.get_by_id(connection_id).last_pull
     sdk.accounting.connections.sync_by_id(connection_id)
-    return wait_pulled(sdk, connection_id, after=before)
+    return wait_pulled(sdk, connection_id, after=before, timeout=timeout)
 
 
 def product(system, entity_id: str, name: str, product_id: str | None = None) -> str:
