@@ -34,6 +34,8 @@ from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from tests.openapi_pointers import escape, json_schema_pointer
+
 SPEC_DIR = Path(__file__).resolve().parent / "vendor" / "codat"  # README there: source, refresh
 FILES = {
     "platform": "Codat-Platform.json",
@@ -182,9 +184,6 @@ def find_operation(method: str, path: str) -> tuple[str, str, dict[str, str]]:
     raise AssertionError(f"{method.upper()} {path} is in none of the Codat specs")
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
 
 def _deref(name: str, pointer: str) -> tuple[str, dict]:
     """Follows a local ``$ref`` chain (responses and request bodies may be references)."""
@@ -223,17 +222,10 @@ def _check(name: str, pointer: str, body: Any, what: str) -> None:
         raise AssertionError(f"{what} does not match {FILES[name]}:\n  " + "\n  ".join(lines))
 
 
-def _content_pointer(pointer: str, node: dict, what: str) -> str | None:
-    content = node.get("content")
-    if not content:
-        return None
-    assert "application/json" in content, f"{what}: no application/json in {list(content)}"
-    return f"{pointer}/content/application~1json/schema"
-
 
 def _parameters(name: str, template: str, method: str) -> dict[tuple[str, str], str]:
     """(in, name) → pointer to the parameter's schema; operation-level ones win."""
-    base, item = f"/paths/{_escape(template)}", load(name)["paths"][template]
+    base, item = f"/paths/{escape(template)}", load(name)["paths"][template]
     found = {}
     for prefix, params in ((base, item.get("parameters", [])),
                            (f"{base}/{method}", item[method].get("parameters", []))):
@@ -264,8 +256,8 @@ def validate_request(method: str, path: str, body: Any = None) -> Checked:
     _check_parameters(name, template, method, "query", query, what)
     operation = load(name)["paths"][template][method]
     if "requestBody" in operation:
-        pointer, node = _deref(name, f"/paths/{_escape(template)}/{method}/requestBody")
-        schema = _content_pointer(pointer, node, what)
+        pointer, node = _deref(name, f"/paths/{escape(template)}/{method}/requestBody")
+        schema = json_schema_pointer(pointer, node, what)
         if body is None:
             assert not node.get("required"), f"{what}: the body is required"
         elif schema:
@@ -284,8 +276,8 @@ def validate_response(method: str, path: str, status: int, body: Any) -> Checked
     responses = load(name)["paths"][template][method].get("responses", {})
     key = next((k for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses), None)
     assert key, f"{what}: status {status} is not documented ({sorted(responses)})"
-    pointer, node = _deref(name, f"/paths/{_escape(template)}/{method}/responses/{key}")
-    schema = _content_pointer(pointer, node, what)
+    pointer, node = _deref(name, f"/paths/{escape(template)}/{method}/responses/{key}")
+    schema = json_schema_pointer(pointer, node, what)
     if schema is None:
         assert body in (None, b"", ""), f"{what}: the spec documents no body, got {body!r:.200}"
     else:
@@ -301,7 +293,7 @@ def validate_webhook(body: Any) -> Checked:
     if key is None and event_type and ".write." in event_type:
         key = "{dataType}.write." + event_type.split(".write.", 1)[1]
     assert key in hooks, f"webhook event type {event_type!r} is not in Codat-Platform.json"
-    pointer, node = _deref("platform", f"/webhooks/{_escape(key)}/post/requestBody")
-    _check("platform", _content_pointer(pointer, node, f"webhook {event_type}"), body,
+    pointer, node = _deref("platform", f"/webhooks/{escape(key)}/post/requestBody")
+    _check("platform", json_schema_pointer(pointer, node, f"webhook {event_type}"), body,
            f"webhook {event_type}")
     return Checked("platform", "WEBHOOK", key, None)

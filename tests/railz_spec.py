@@ -17,6 +17,8 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from tests.openapi_pointers import escape, json_schema_pointer
+
 SPEC = Path(__file__).resolve().parent / "vendor" / "railz" / "railz-openapi-v2.yaml"
 URI = "urn:railz:v2"
 
@@ -51,9 +53,6 @@ def find_operation(method: str, path: str) -> str:
     raise AssertionError(f"{method.upper()} {bare} is not in the Railz spec")
 
 
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
 
 def _check(pointer: str, body: Any, what: str) -> None:
     errors = sorted(_validator(pointer).iter_errors(body), key=lambda e: e.json_path)
@@ -62,19 +61,12 @@ def _check(pointer: str, body: Any, what: str) -> None:
         raise AssertionError(f"{what} does not match the Railz spec:\n  " + "\n  ".join(lines))
 
 
-def _schema_pointer(base: str, node: dict, what: str) -> str | None:
-    content = node.get("content")
-    if not content:
-        return None
-    assert "application/json" in content, f"{what}: no application/json in {list(content)}"
-    return f"{base}/content/application~1json/schema"
-
 
 def validate_request(method: str, path: str, body: Any = None) -> str:
     template = find_operation(method, path)
     method = method.lower()
     operation, what = load()["paths"][template][method], f"request {method.upper()} {path}"
-    base = f"/paths/{_escape(template)}/{method}"
+    base = f"/paths/{escape(template)}/{method}"
     declared = {p["name"]: i for i, p in enumerate(operation.get("parameters", [])) if p["in"] == "query"}
     query = parse_qsl(urlsplit(path).query, keep_blank_values=True)
     for name, text in query:
@@ -88,7 +80,7 @@ def validate_request(method: str, path: str, body: Any = None) -> str:
         if operation["parameters"][index].get("required"):
             assert name in dict(query), f"{what}: the required query parameter {name!r} is missing"
     if "requestBody" in operation:
-        pointer = _schema_pointer(f"{base}/requestBody", operation["requestBody"], what)
+        pointer = json_schema_pointer(f"{base}/requestBody", operation["requestBody"], what)
         if body is None:
             assert not operation["requestBody"].get("required"), f"{what}: the body is required"
         elif pointer:
@@ -104,7 +96,7 @@ def validate_response(method: str, path: str, status: int, body: Any) -> str:
     what = f"response {status} to {method.upper()} {path}"
     responses = load()["paths"][template][method].get("responses", {})
     assert str(status) in responses, f"{what}: status {status} is not documented ({sorted(responses)})"
-    pointer = _schema_pointer(f"/paths/{_escape(template)}/{method}/responses/{status}", responses[str(status)], what)
+    pointer = json_schema_pointer(f"/paths/{escape(template)}/{method}/responses/{status}", responses[str(status)], what)
     if pointer is None:
         assert body in (None, b"", ""), f"{what}: the spec documents no body, got {body!r:.200}"
     else:
