@@ -51,6 +51,10 @@ def failed_invoice(system, partner, access_token):
 
 
 def _reload_until(page, text: str, what: str) -> None:
+    """Reload the page until it shows the text. Call it on a loaded page: a reload that meets a
+    navigation still under way (a form's POST and its redirect) fails with 'Not attached to an
+    active page'."""
+    page.wait_for_load_state("load")
     client.wait_for(lambda: page.reload() and text in page.content(), timeout=30, every=0.5, what=what)
 
 
@@ -120,6 +124,7 @@ def test_admin_replays_a_dead_letter_once_its_cause_is_fixed(system, page, admin
     counterpart = flows.counterpart(system, entity, "Zu Früh GmbH")  # before its entity: dead-lettered
     sign_in(page, system.api_url, admin)
     page.get_by_role("link", name="Dead letters").click()
+    page.get_by_role("heading", name="Dead letters").wait_for()
     _reload_until(page, entity, "the dead letter to be shown")
     letter = page.locator("ol.letters > li", has_text=entity)
     assert "unknown entity" in letter.inner_text()
@@ -195,6 +200,8 @@ def test_a_records_story_shows_the_webhooks_sent_to_the_partner_without_their_se
         sign_in(page, system.api_url, admin)
         page.goto(f"{system.api_url}/console/records/{failed_invoice['stuck']}")
         page.get_by_role("button", name="Push again").click()  # error → pending → error, both announced
+        outcome = page.get_by_role("status").inner_text()  # the action's answer page, loaded before reloading it
+        assert "push record" in outcome, outcome
         _reload_until(page, "Partner webhook accounting_synced_record.error", "the partner webhooks to be shown")
         story = page.locator("ol.story").inner_text()
         assert f"accounting_synced_record.pending to {target.split('?')[0]}" in story
