@@ -62,6 +62,7 @@ class PgSlots:
         self._companies: dict[str, _Company] = {}
         self._unkeyed = LocalSlots(cap)  # calls about no company (integrations, new companies)
         self._tasks: set[asyncio.Task] = set()
+        self._closed = False
 
     @contextlib.asynccontextmanager
     async def slot(self, key: str):
@@ -139,6 +140,9 @@ class PgSlots:
             if not waiter.done():
                 waiter.set_result((slot, leased_at))
                 return
+        if self._closed:
+            self._release_later(key, [slot])
+            return
         company.free.append((slot, leased_at))
         asyncio.get_running_loop().call_later(self.idle_s, self._idle, key, slot, leased_at)
 
@@ -163,10 +167,16 @@ class PgSlots:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        """Give every idle slot back; in-flight releases finish."""
-        for key, company in self._companies.items():
-            if company.free:
-                self._release_later(key, [slot for slot, _ in company.free])
-                company.free.clear()
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=5)
+        """Give every idle slot back and let in-flight leases and releases finish: a lease that
+        answers while closing (a poll's) is given back too, within five seconds in all."""
+        self._closed = True
+        deadline = time.monotonic() + 5
+        while True:
+            for key, company in self._companies.items():
+                if company.free:
+                    self._release_later(key, [slot for slot, _ in company.free])
+                    company.free.clear()
+            left = deadline - time.monotonic()
+            if not self._tasks or left <= 0:
+                return
+            await asyncio.wait(set(self._tasks), timeout=left)

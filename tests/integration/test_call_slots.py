@@ -50,3 +50,36 @@ async def test_the_slots_of_a_crashed_holder_come_back_after_their_lease(pool):
                                          "AND holder = $1", survivor.holder)
     assert holder == survivor.holder and isinstance(holder, uuid.UUID)
     await survivor.close()
+
+
+async def test_a_slot_leased_while_closing_is_given_back(pool):
+    """A poll's lease that answers after ``close`` began (its waiter gave up meanwhile) goes back
+    to the table, not to an idle list nobody will release."""
+    other, closing = PgSlots(pool, 1, call_timeout_s=5), PgSlots(pool, 1, call_timeout_s=5, poll_s=0.01)
+    held, done, gate, leases = asyncio.Event(), asyncio.Event(), asyncio.Event(), []
+    lease = closing._lease
+
+    async def gated_lease(key: str, want: int) -> list[int]:
+        leases.append(want)
+        if len(leases) > 1:  # the poll's: held back until close() has begun
+            await gate.wait()
+        return await lease(key, want)
+    closing._lease = gated_lease
+
+    async def hold() -> None:
+        async with other.slot("c"):
+            held.set()
+            await done.wait()
+    holder = asyncio.create_task(hold())
+    await held.wait()
+    waiting = asyncio.create_task(closing.slot("c").__aenter__())
+    await eventually(lambda: len(leases) > 1, what="the poll's lease to be under way")
+    waiting.cancel()
+    shutdown = asyncio.create_task(closing.close())
+    await asyncio.sleep(0.05)
+    done.set()  # the other replica's call ends and its slot goes back to the table
+    await holder
+    await other.close()
+    gate.set()  # then the poll's lease answers: it gets that slot, with nobody waiting for it
+    await shutdown
+    assert await pool.fetchval("SELECT count(*) FROM provider_call_slots WHERE holder IS NOT NULL") == 0
