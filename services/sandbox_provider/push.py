@@ -59,10 +59,11 @@ def _timeout(request: web.Request) -> int | None:
 
 
 def _remember(company: Company, key: str, fingerprint: str, answer: dict) -> None:
-    now = time.monotonic()
-    for old in [k for k, seen in company.idempotency.items() if now - seen[1] > IDEMPOTENCY_TTL_S]:
-        del company.idempotency[old]
-    company.idempotency[key] = (fingerprint, now, answer)
+    now, kept = time.monotonic(), company.idempotency
+    while kept and now - next(iter(kept.values()))[1] > IDEMPOTENCY_TTL_S:  # oldest first: expire from the front
+        del kept[next(iter(kept))]
+    kept.pop(key, None)  # a key seen again moves to the end, keeping the order by time
+    kept[key] = (fingerprint, now, answer)
 
 
 def _new_operation(company: Company, connection: Connection, data_type: str,

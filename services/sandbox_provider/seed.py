@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from services.sandbox_provider import seed_data as data
 from services.sandbox_provider.clock import now_iso
-from services.sandbox_provider.ledger import stamp
+from services.sandbox_provider.ledger import Dataset, stamp
 
 NAMESPACE = uuid.UUID("5f0c6a3e-2b1d-4c8e-9a7f-0d3e5b6c7a81")
 SOURCE_MODIFIED = "2026-09-30T12:00:00Z"
@@ -203,7 +203,7 @@ def _credit_notes(s: _Seeder, out: dict, customers: dict) -> None:
 def seed_ledger(company_id: str) -> dict[str, dict[str, dict]]:
     """Every dataset of a new company, keyed by Codat's list path name, then by record id."""
     s = _Seeder(company_id)
-    ledger: dict[str, dict[str, dict]] = {name: {} for name in (
+    ledger: dict[str, dict[str, dict]] = {name: Dataset() for name in (
         "accounts", "taxRates", "customers", "suppliers", "items", "invoices", "bills",
         "creditNotes", "payments", "billPayments")}
     _accounts(s, ledger["accounts"])

@@ -9,6 +9,7 @@ from services.sandbox_provider.clock import now_iso
 from services.sandbox_provider.errors import not_found
 from services.sandbox_provider.faults import Faults, InFlight, RateLimiter
 from services.sandbox_provider.integrations import Integration
+from services.sandbox_provider.ledger import Dataset
 from services.sandbox_provider.seed import seed_ledger
 
 # Codat's list path names and their dataType keys (accounts are "chartOfAccounts" elsewhere).
@@ -107,7 +108,7 @@ class Company:
         return [c for c in self.connections.values() if c.status == "Linked"]
 
     def dataset(self, path_name: str) -> dict[str, dict]:
-        return self.ledger.setdefault(path_name, {})
+        return self.ledger.setdefault(path_name, Dataset())
 
 
 class SandboxState:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.sandbox_provider.clock import parse as parse_date
+from services.sandbox_provider.ledger import taken
 from services.sandbox_provider.errors import validation_item
 from services.sandbox_provider.platform_rules import contact_dataset, name_clash
 
@@ -164,7 +165,7 @@ def _document(c: _Check, kind: str, tax_field: str, number_field: str | None) ->
         for field in ("totalDiscount", "discountPercentage", "remainingCredit"):
             c.amount(c.body, field, field, required=True)
     number = c.body.get(number_field) if number_field else None
-    if number and any(r.get(number_field) == number for r in c.ledger.get(kind, {}).values()):
+    if number and taken(c.ledger.get(kind, {}), number_field, number):
         c.fail(number_field, f"{number_field} '{number}' already exists in {c.platform}",
                "Duplicate")
 
@@ -206,7 +207,7 @@ def _item(c: _Check) -> None:
             c.ref(part, "accountRef", f"{detail}.accountRef", "accounts", "Account")
             c.ref(part, "taxRateRef", f"{detail}.taxRateRef", "taxRates", "Tax rate")
     code = c.body.get("code")
-    if code and any(r.get("code") == code for r in c.ledger.get("items", {}).values()):
+    if code and taken(c.ledger.get("items", {}), "code", code):
         c.fail("code", f"An item with code '{code}' already exists in {c.platform}", "Duplicate")
 
 
