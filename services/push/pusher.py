@@ -21,6 +21,7 @@ from services.core.errors import PermanentError, ProviderRateLimited, ProviderRe
 from services.providers.base import ProviderAdapter
 from services.push import inputs, parking, transitions, settle
 from services.push.before_create import look_before_create
+from services.synced_records import repo
 from services.sync import record_errors
 from services.sync import record_lifecycle as lifecycle
 from services.sync.lookup import contact_name
@@ -100,7 +101,10 @@ async def _write(conn, adapter: ProviderAdapter, record, connection, doc: dict |
     if plan.wait_for and not plan.problems:
         # lock the dependency: either its settlement sees our waiting_for, or we see it settled
         status = await conn.fetchval("SELECT sync_status FROM synced_records WHERE id = $1 FOR UPDATE", plan.wait_for)
-    match lifecycle.after_plan(plan.problems, plan.wait_for, status, in_event=doc is not None):
+    decision = lifecycle.after_plan(plan.problems, plan.wait_for, status, in_event=doc is not None)
+    if not isinstance(decision, lifecycle.Write):
+        record = await repo.stored(conn, record)
+    match decision:
         case lifecycle.Fail(problems):
             await transitions.fail(conn, record, list(problems))
         case lifecycle.RequestAgain():
@@ -109,13 +113,33 @@ async def _write(conn, adapter: ProviderAdapter, record, connection, doc: dict |
             await conn.execute("UPDATE synced_records SET waiting_for = $2 WHERE id = $1", record["id"], on)
             log.info("push.waiting", waiting_for=str(on))
         case lifecycle.Write():
-            generation = record["push_generation"]
-            attempt = await conn.fetchrow(
-                "INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status, body) "
-                "VALUES ($1, $2, $3, $4, $5, 'sending', $6) RETURNING *", uuid.uuid4(), record["id"], generation,
-                transitions.key(record["id"], generation), adapter.data_type_of(record["object_type"]), plan.body)
+            attempt = await _store_attempt(conn, adapter, record, plan.body)
             return Outgoing(attempt, connection, plan.body, record["platform_object_id"])
     return None
+
+
+_ATTEMPT = ("INSERT INTO push_attempts (id, record_id, generation, idempotency_key, data_type, status, body, "
+            "requested_at, checked_at) VALUES ({0}, {1}, {2}, {3}, {4}, 'sending', {5}, {6}, {6})")
+_ATTEMPT_ALONE = _ATTEMPT.format(*(f"${i + 1}" for i in range(7)))
+_ATTEMPT_WITH_RECORD = ("attempt AS (" + _ATTEMPT.format(*(f"${repo.AFTER_INSERT_ARG + i}" for i in range(7)))
+                        + " RETURNING id)")
+
+
+async def _store_attempt(conn, adapter: ProviderAdapter, record, body: dict) -> dict:
+    """The attempt of the record's current push, with its idempotency key and body; a record
+    not stored yet (a document event's new one) is stored with it and its announcement, in one
+    round trip."""
+    generation, now = record["push_generation"], datetime.now(UTC)
+    attempt = {"id": uuid.uuid4(), "record_id": record["id"], "generation": generation,
+               "idempotency_key": transitions.key(record["id"], generation),
+               "data_type": adapter.data_type_of(record["object_type"]), "body": body, "requested_at": now}
+    args = tuple(attempt.values())
+    if isinstance(record, repo.Unsaved):
+        await repo.stored(conn, record, also=_ATTEMPT_WITH_RECORD, also_args=args)
+    else:
+        await conn.execute(_ATTEMPT_ALONE, *args)
+    return {**attempt, "status": "sending", "operation_id": None, "errors": None, "checked_at": now,
+            "completed_at": None, "answers": []}
 
 
 async def _decide(conn, adapter: ProviderAdapter, record, generation: int, connection, attempt,
@@ -124,6 +148,8 @@ async def _decide(conn, adapter: ProviderAdapter, record, generation: int, conne
     outcome = lifecycle.before_write(
         lifecycle.of(lifecycle.SyncedRecord, record), generation, lifecycle.of(lifecycle.Connection, connection),
         lifecycle.of(lifecycle.PushAttempt, attempt), now=datetime.now(UTC), window=adapter.idempotency_window)
+    if not isinstance(outcome, lifecycle.PlanWrite):
+        record = await repo.stored(conn, record)
     match outcome:
         case lifecycle.Stale():
             log.info("push.command_stale")

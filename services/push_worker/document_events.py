@@ -18,6 +18,7 @@ from services.core.errors import PermanentError
 from services.providers.base import ProviderAdapter
 from services.push import pusher, transitions
 from services.push_worker.inbox import DUPLICATE, INBOX, Received, WritesInbox
+from services.synced_records import repo
 from services.sync import record_lifecycle as lifecycle
 from services.sync.eligibility import Invoice, skip_reason
 
@@ -103,8 +104,8 @@ async def _push(conn, adapter: ProviderAdapter, outcome, connection, record, kin
         return None
     structlog.contextvars.bind_contextvars(connection_id=str(connection["id"]))
     match outcome:
-        case lifecycle.Queue():
-            record = await transitions.create(conn, connection, kind, object_id, updated_at, known_absent=True)
+        case lifecycle.Queue():  # stored with its push's attempt, or before whatever else phase 1 decides
+            record = repo.new(connection, kind, object_id, object_updated_at=updated_at)
             log.info("push.queued", object_type=kind, record_id=str(record["id"]))
         case lifecycle.Repush(reason):
             record = await transitions.renew(conn, {"id": record.id, "sync_status": record.sync_status}, reason)

@@ -67,6 +67,47 @@ async def announce(conn, previous: str | None, row, *, also: str = "", also_args
     return found
 
 
+# every column of synced_records, in the order a new record's INSERT gives them
+COLUMNS = ("id", "entity_id", "connection_id", "object_type", "object_id", "provider", "platform", "sync_status",
+           "errors", "provider_object_id", "provider_updated_at", "platform_object_id", "platform_updated_at",
+           "object_updated_at", "last_pulled_at", "created_at", "updated_at", "push_generation", "waiting_for")
+_INSERT = (f"inserted AS (INSERT INTO synced_records ({', '.join(COLUMNS)}) VALUES "
+           f"({', '.join(f'${FIRST_EXTRA_ARG + i}' for i in range(len(COLUMNS)))}) RETURNING id)")
+# the caller's own CTEs stored with a new record (``stored(also=…)``) number their parameters from here
+AFTER_INSERT_ARG = FIRST_EXTRA_ARG + len(COLUMNS)
+
+
+class Unsaved(dict):
+    """A new record, not stored yet: the row its INSERT will store (times from this process's
+    clock, as ``created_at`` is the clock's anyway). ``stored`` inserts it together with its
+    announcement, and with what the caller stores beside it, in one round trip."""
+
+
+def new(connection, object_type: str, object_id, **fields) -> Unsaved:
+    if unknown := set(fields) - set(COLUMNS):
+        raise TypeError(f"synced_records has no column {', '.join(sorted(unknown))}")
+    now = datetime.now(UTC)
+    row = Unsaved({c: None for c in COLUMNS})
+    row.update(id=uuid.uuid4(), entity_id=connection["entity_id"], connection_id=connection["id"],
+               object_type=object_type, object_id=object_id, provider=connection["provider"],
+               platform=connection["platform"], sync_status="pending", last_pulled_at=now, created_at=now,
+               updated_at=now, push_generation=0)
+    row.update(fields)
+    return row
+
+
+async def stored(conn, record, *, also: str = "", also_args: tuple = (), returning: str = ""):
+    """``record`` as it is stored: an ``Unsaved`` one is inserted with its announcement (and the
+    caller's CTEs, parameters from ``AFTER_INSERT_ARG``) in one statement and returned as a plain
+    row; any other is returned as it is."""
+    if not isinstance(record, Unsaved):
+        return record
+    row = dict(record)
+    await announce(conn, None, row, also=_INSERT + (", " + also if also else ""),
+                   also_args=(*(row[c] for c in COLUMNS), *also_args), returning=returning)
+    return row
+
+
 async def save(conn, connection, object_type: str, object_id, *, known_absent: bool = False,
                **fields) -> asyncpg.Record:
     """Create or change the record of an object; only given fields change (``known_absent``: the
@@ -74,15 +115,7 @@ async def save(conn, connection, object_type: str, object_id, *, known_absent: b
     current = None if known_absent else await find(conn, connection["id"], object_type, object_id, for_update=True)
     now = datetime.now(UTC)
     if current is None:
-        cols = {"id": uuid.uuid4(), "entity_id": connection["entity_id"], "connection_id": connection["id"],
-                "object_type": object_type, "object_id": object_id, "provider": connection["provider"],
-                "platform": connection["platform"], "sync_status": "pending", **fields}
-        names = ", ".join(cols)
-        marks = ", ".join(f"${i + 1}" for i in range(len(cols)))
-        row = await conn.fetchrow(f"INSERT INTO synced_records ({names}) VALUES ({marks}) RETURNING *",
-                                  *cols.values())
-        await announce(conn, None, row)
-        return row
+        return await stored(conn, new(connection, object_type, object_id, **fields))
     changed = {k: v for k, v in fields.items() if current[k] != v}
     if not changed:
         return current
