@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import uuid
 
+from services.core.event_loop import run_on_loop
 from services.core.logging import configure_logging
 from services.core.settings import Settings
 from services.core.topology import QUEUES
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet = args.command in ("partner", "operator", "bench", "migrate", "publish", "dlq", "webhooks")
     configure_logging(settings.log_format, "WARNING" if quiet else settings.log_level)
     try:
-        return asyncio.run(_run(args, settings))
+        return run_on_loop(_run(args, settings), settings.event_loop)
     except KeyboardInterrupt:
         return 130
 

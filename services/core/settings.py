@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     webhook_tolerance_s: int = 300
 
+    # The event loop every command runs on: uvloop (libuv; cheaper sockets and scheduling) or
+    # Python's own asyncio loop (also what runs when uvloop is not installed)
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+
     log_format: Literal["json", "console", "auto"] = "auto"
     log_level: str = "INFO"
 
