@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 
@@ -15,17 +16,24 @@ async def _loop_module() -> str:
     return type(asyncio.get_running_loop()).__module__
 
 
+def _run(loop: str) -> str:
+    """The kind of loop ``run_on_loop`` ran on, run in a thread of its own (a loop run here
+    would end this thread's loop, which the async tests share)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(run_on_loop, _loop_module(), loop).result()
+
+
 def test_the_default_loop_is_uvloop():
     assert Settings().event_loop == "uvloop"
-    assert run_on_loop(_loop_module(), "uvloop").startswith("uvloop")
+    assert _run("uvloop").startswith("uvloop")
 
 
 def test_asyncio_when_asked_for():
-    assert run_on_loop(_loop_module(), "asyncio").startswith("asyncio")
+    assert _run("asyncio").startswith("asyncio")
 
 
 def test_asyncio_with_a_warning_where_uvloop_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "uvloop", None)  # import uvloop raises ImportError
     with structlog.testing.capture_logs() as logs:
-        assert run_on_loop(_loop_module(), "uvloop").startswith("asyncio")
+        assert _run("uvloop").startswith("asyncio")
     assert [entry["event"] for entry in logs] == ["event_loop.uvloop_missing"]
