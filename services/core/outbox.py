@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 from functools import partial
 
@@ -43,48 +44,89 @@ def _resolve(future: asyncio.Future, *_args) -> None:
         future.set_result(None)
 
 
+# A relay's one statement per round: the rows it published last round marked (``$2``; deferred
+# so that a quiet round trip is shared), and the next batch claimed and read. A claim is a lease
+# on ``next_attempt_at`` (no transaction is held open across the publishes): a relay that dies
+# mid-batch leaves its rows to another relay once the lease ends (they may then reach the broker
+# twice: consumers dedupe by message id). SKIP LOCKED and the lease keep replicas apart.
+_CLAIM = """WITH relayed AS (UPDATE outbox SET published_at = now() WHERE id = ANY($2::bigint[])),
+claimed AS (
+    UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => $3) FROM (
+        SELECT id FROM outbox WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+        AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) due
+    WHERE o.id = due.id RETURNING o.id, o.exchange, o.routing_key, o.message_id, o.body, o.headers, o.attempts)
+SELECT * FROM claimed ORDER BY id"""
+_RELAYED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+# rows a lost connection kept from the broker: claimable again at once, in order
+_RELEASE = "UPDATE outbox SET next_attempt_at = NULL WHERE id = ANY($1::bigint[]) AND published_at IS NULL"
+
+
 class OutboxRelay:
-    """Publishes unpublished rows in id order; replicas share the work with SKIP LOCKED."""
+    """Publishes unpublished rows in id order; replicas share the work with SKIP LOCKED and a
+    lease (``claim_s``) on the rows being published. The rows a round published are marked in
+    the next round's statement (or after ``poll_s`` at the latest, or when the relay stops)."""
 
     def __init__(self, pool: asyncpg.Pool, publisher: Publisher, batch: int = 200,
-                 poll_s: float = 1.0) -> None:
+                 poll_s: float = 1.0, claim_s: float = 10.0) -> None:
         self.pool, self.publisher, self.batch, self.poll_s = pool, publisher, batch, poll_s
+        self.claim_s = claim_s
         self._wake = asyncio.Event()
         self._listener: asyncpg.Connection | None = None
+        self._relayed: list[int] = []  # published, not yet marked
+        self._observed_at = float("-inf")
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were taken (published or postponed), 0 when
         the broker went away mid-batch (the rest goes again, in order, on the next round)."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                "SELECT id, exchange, routing_key, message_id, body, headers, attempts FROM outbox "
-                "WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now()) "
-                "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", self.batch)
-            # publish the batch at once: the broker's confirms come back pipelined
+        relayed, self._relayed = self._relayed, []
+        try:
+            rows = await self.pool.fetch(_CLAIM, self.batch, relayed, self.claim_s)
+        except BaseException:
+            self._relayed = relayed + self._relayed  # not marked: next round
+            raise
+        if not rows:
+            return 0
+        # publish the batch at once: the broker's confirms come back pipelined
+        try:
             results = await asyncio.gather(*(self.publisher.publish(
                 row["exchange"], row["routing_key"], json.dumps(row["body"]).encode(),
                 message_id=row["message_id"], headers=row["headers"]) for row in rows), return_exceptions=True)
-            done, lost = [], False
-            for row, result in zip(rows, results, strict=True):
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
-                if isinstance(result, BaseException) and not is_refusal(result):
-                    # the connection went away: this row and every later one go again, in
-                    # order, on the next connection (some may then reach the broker twice)
-                    log.warning("outbox.broker_unavailable", outbox_id=row["id"], error=str(result))
-                    lost = True
-                    break
-                if isinstance(result, BaseException):  # refused by the broker: keep it, retry later
-                    await self._postpone(conn, row, result)
-                    continue
-                done.append(row["id"])
-                metrics.OUTBOX_PUBLISHED.labels(row["exchange"] or "default").inc()
-            if done:
-                await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", done)
-        return 0 if lost else len(rows)
+        except asyncio.CancelledError:  # stopping: the batch goes again (as a rolled-back claim would)
+            await self._release(rows)
+            raise
+        for i, (row, result) in enumerate(zip(rows, results, strict=True)):
+            if isinstance(result, asyncio.CancelledError):
+                await self._release(rows[i:])
+                raise result
+            if isinstance(result, BaseException) and not is_refusal(result):
+                # the connection went away: this row and every later one go again, in
+                # order, on the next connection (some may then reach the broker twice)
+                log.warning("outbox.broker_unavailable", outbox_id=row["id"], error=str(result))
+                await self._release(rows[i:])
+                return 0
+            if isinstance(result, BaseException):  # refused by the broker: keep it, retry later
+                await self._postpone(self.pool, row, result)
+                continue
+            self._relayed.append(row["id"])
+            metrics.OUTBOX_PUBLISHED.labels(row["exchange"] or "default").inc()
+        return len(rows)
+
+    async def _release(self, rows) -> None:
+        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError):
+            await self.pool.execute(_RELEASE, [row["id"] for row in rows])
+
+    async def flush(self) -> None:
+        """Mark what was published and not yet marked (a stopping relay; else the next round does)."""
+        relayed, self._relayed = self._relayed, []
+        if relayed:
+            try:
+                await self.pool.execute(_RELAYED, relayed)
+            except BaseException:
+                self._relayed = relayed + self._relayed
+                raise
 
     @staticmethod
-    async def _postpone(conn: asyncpg.Connection, row: asyncpg.Record, error: BaseException) -> None:
+    async def _postpone(conn, row: asyncpg.Record, error: BaseException) -> None:
         delay = backoff_s(row["attempts"] + 1, base_s=1.0, cap_s=300.0)
         log.error("outbox.publish_failed", outbox_id=row["id"], exchange=row["exchange"],
                   routing_key=row["routing_key"], error=str(error), retry_in_s=delay)
@@ -136,7 +178,9 @@ class OutboxRelay:
                 try:
                     while await self.relay_once() == self.batch:
                         pass
-                    await self.observe()
+                    if time.monotonic() - self._observed_at >= self.poll_s:  # gauges: once a poll, not per wake-up
+                        self._observed_at = time.monotonic()
+                        await self.observe()
                 except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError) as exc:
                     log.warning("outbox.relay_failed", error=str(exc))
                     await asyncio.sleep(self.poll_s)
@@ -146,6 +190,8 @@ class OutboxRelay:
                     async with asyncio.timeout(self.poll_s):
                         await self._wake.wait()
         finally:
+            with contextlib.suppress(Exception):  # else another relay publishes them again after the lease
+                await asyncio.wait_for(self.flush(), 5)
             listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening

@@ -164,3 +164,47 @@ async def test_a_row_the_broker_cannot_route_does_not_hold_up_the_rows_after_it(
     assert [m.message_id for m in got] == ["after"]
     assert await pool.fetchval("SELECT published_at FROM outbox WHERE message_id = 'unroutable'") \
         is None
+
+
+class Hanging:
+    """A publisher that never gets its confirm: the relay holding it is as good as dead."""
+
+    def __init__(self) -> None:
+        self.called = asyncio.Event()
+
+    async def publish(self, *_args, **_options) -> None:
+        self.called.set()
+        await asyncio.Event().wait()
+
+
+async def test_rows_a_stuck_relay_claimed_go_to_another_relay_once_its_lease_is_over(amqp, pool, events):
+    exchange, queue = events
+    await commit(pool, exchange, "m1", "m2")
+    hanging = Hanging()
+    stuck = asyncio.create_task(OutboxRelay(pool, hanging, claim_s=0.5).relay_once())
+    try:
+        await eventually(lambda: hanging.called.is_set(), what="the first relay to claim the rows")
+        async with relay(amqp, pool) as other:
+            assert await other.relay_once() == 0  # leased to the stuck one
+            assert await eventually(other.relay_once, what="the lease to end") == 2
+            await other.flush()
+    finally:
+        stuck.cancel()
+        await asyncio.gather(stuck, return_exceptions=True)
+
+    assert [m.message_id for m in await received(queue)] == ["m1", "m2"]
+    assert await all_published(pool)
+
+
+async def test_a_relay_marks_what_it_published_in_its_next_round_or_when_it_stops(amqp, pool, events):
+    exchange, queue = events
+    await commit(pool, exchange, "first")
+    async with relay(amqp, pool, poll_s=60) as outbox:
+        assert await outbox.relay_once() == 1
+        await commit(pool, exchange, "second")
+        assert await outbox.relay_once() == 1  # "first" marked in this round's statement
+        assert await pool.fetchval("SELECT array_agg(message_id) FROM outbox WHERE published_at IS NOT NULL") \
+            == ["first"]
+        await outbox.flush()  # what a stopping relay does last
+    assert await all_published(pool)
+    assert [m.message_id for m in await received(queue)] == ["first", "second"]
