@@ -21,6 +21,9 @@ REASON_HEADER = "x-ledgersync-reason"
 ROUTING_KEY_HEADER = "x-ledgersync-original-routing-key"
 
 Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
+# a handler's ``batch`` attribute: the messages already delivered, handled together (one
+# transaction); raising leaves each to the handler alone
+BatchHandler = Callable[[list[AbstractIncomingMessage]], Awaitable[None]]
 DatabaseProbe = Callable[[], Awaitable[bool]]  # True when the database answers
 # what the database being away looks like to a handler; the probe decides whether it is
 DATABASE_AWAY = (*db.UNAVAILABLE, OSError, asyncio.TimeoutError)
@@ -105,6 +108,11 @@ class Consumer:
     database hiccups) → the next delayed-retry tier, dead-lettered once the tiers run out.
     While ``database_up`` says the database is away, a message that met it waits in the
     retry tiers without using up attempts: an outage of any length dead-letters nothing.
+
+    A handler with a ``batch`` (``BatchHandler``) takes the messages delivered so far (up to the
+    prefetch) together, one batch at a time: all are acked once it returns; if it raises, each
+    message of the batch goes through the handler alone, as above (a bad one is dead-lettered
+    alone, with its reason).
     """
 
     def __init__(self, channel: AbstractChannel, publisher: Publisher, queue: str,
@@ -115,15 +123,64 @@ class Consumer:
         self._tag: str | None = None
         self._queue_obj = None
         self._inflight: set[asyncio.Task] = set() if inflight is None else inflight
+        self.batch: BatchHandler | None = getattr(handler, "batch", None)
+        self._waiting: list[AbstractIncomingMessage] = []  # delivered, for the next batch
+        self._batching: asyncio.Task | None = None
 
     async def start(self) -> None:
         self._queue_obj = await self.channel.get_queue(self.queue, ensure=False)
         self._tag = await self._queue_obj.consume(self._on_message)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        task = asyncio.create_task(self._process(message))
+        if self.batch is not None:
+            self._waiting.append(message)
+            if self._batching is None:
+                self._batching = asyncio.create_task(self._batches())
+                self._track(self._batching)
+            return
+        self._track(asyncio.create_task(self._process(message)))
+
+    def _track(self, task: asyncio.Task) -> None:
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
+
+    async def _batches(self) -> None:
+        """Batches of the messages delivered meanwhile, one after another, until none is left."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                if len(batch) == 1:
+                    await self._process(batch[0])
+                else:
+                    await self._process_batch(batch)
+        except asyncio.CancelledError:
+            waiting, self._waiting = self._waiting, []
+            for message in waiting:  # not started: back to the queue
+                await self._requeue(message)
+            raise
+        finally:
+            self._batching = None
+
+    async def _process_batch(self, batch: list[AbstractIncomingMessage]) -> None:
+        with structlog.contextvars.bound_contextvars(queue=self.queue, batch=len(batch)):
+            try:
+                with metrics.MESSAGE_SECONDS.labels(self.queue).time():
+                    await self.batch(batch)
+            except asyncio.CancelledError:
+                for message in batch:
+                    await self._requeue(message)
+                raise
+            except Exception as exc:  # noqa: BLE001 - each one alone now: its own outcome
+                log.warning("message.batch_failed", error=str(exc)[:300], error_type=type(exc).__name__)
+                for message in batch:
+                    await self._process(message)
+                return
+            try:
+                for message in batch:
+                    await message.ack()
+                    metrics.MESSAGES.labels(self.queue, "ok").inc()
+            except Exception as exc:  # noqa: BLE001 - channel gone: the broker redelivers, the handler dedupes
+                log.warning("message.unacked_channel_lost", error=repr(exc))
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 1))

@@ -301,3 +301,65 @@ async def test_a_retry_the_broker_cannot_route_is_requeued_until_the_broker_park
         assert await work.drain() == []
     finally:
         await work.delete()
+
+
+def batching(handler, batch):
+    handler.batch = batch
+    return handler
+
+
+async def test_a_batch_handler_takes_the_messages_delivered_meanwhile_together_and_acks_them(
+        amqp, channel, work):
+    gate, alone, batches = asyncio.Event(), [], []
+
+    async def handler(message):
+        alone.append(message.message_id)
+        await gate.wait()
+
+    async def batch(messages):
+        batches.append([m.message_id for m in messages])
+
+    consumer = await start_consumer(amqp, work.name, batching(handler, batch))
+    await publish(channel, work.name, "first")
+    await eventually(lambda: alone == ["first"], what="the first message, alone")
+    await publish(channel, work.name, "a", "b", "c")
+    await eventually(lambda: len(consumer._waiting) == 3, what="three deliveries waiting")
+    gate.set()
+    await eventually(lambda: batches == [["a", "b", "c"]], what="the batch")
+    await shut(consumer)
+
+    assert alone == ["first"]
+    for leftover in (work.queue, work.dlq, *work.retries):  # all acked
+        assert await work.drain(leftover) == []
+
+
+async def test_a_failing_batch_goes_one_by_one_and_only_the_bad_message_is_dead_lettered(
+        amqp, channel, work):
+    gate, alone, batches = asyncio.Event(), [], []
+
+    async def handler(message):
+        if message.message_id == "first":
+            await gate.wait()
+        if message.message_id == "poison":
+            raise ValidationFailed("total_amount is missing")
+        alone.append(message.message_id)
+
+    async def batch(messages):
+        batches.append([m.message_id for m in messages])
+        raise ValidationFailed("one of them is bad")
+
+    consumer = await start_consumer(amqp, work.name, batching(handler, batch))
+    await publish(channel, work.name, "first")
+    await eventually(lambda: consumer._batching is not None and not consumer._waiting, what="the first message")
+    await publish(channel, work.name, "a", "poison", "b")
+    await eventually(lambda: len(consumer._waiting) == 3, what="three deliveries waiting")
+    gate.set()
+    await eventually(lambda: alone == ["first", "a", "b"], what="the good ones, alone")
+    await shut(consumer)
+
+    assert batches == [["a", "poison", "b"]]
+    [dead] = await work.drain(work.dlq)
+    assert dead.message_id == "poison"
+    assert dead.headers[bus.REASON_HEADER] == "ValidationFailed: total_amount is missing"
+    for leftover in (work.queue, *work.retries):
+        assert await work.drain(leftover) == []
