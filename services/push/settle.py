@@ -29,16 +29,28 @@ _LOCKED = ("SELECT r.*, c.platform AS connection_platform, a.id AS attempt_id, a
            "a.status AS attempt_status, a.requested_at AS attempt_requested_at, a.operation_id AS attempt_operation_id "
            "FROM push_attempts a JOIN synced_records r ON r.id = a.record_id JOIN accounting_connections c "
            "ON c.id = r.connection_id WHERE a.{} = $1 FOR UPDATE OF a, r")
+# the same for several operations (a batch of webhooks), locked in one order (record, attempt)
+_LOCKED_MANY = _LOCKED.replace("WHERE a.{} = $1", "WHERE a.operation_id = ANY($1::text[]) ORDER BY r.id, a.id")
 _ATTEMPT = ("id", "generation", "status", "requested_at", "operation_id")
+
+
+def _split(row):
+    attempt = {name: row[f"attempt_{name}"] for name in _ATTEMPT} | {"record_id": row["id"]}
+    return attempt, {k: v for k, v in row.items() if not k.startswith("attempt_")}
 
 
 async def _locked(conn, column: str, value):
     """(attempt, record) locked, by the attempt's ``id`` or ``operation_id``; Nones when unknown."""
     row = await conn.fetchrow(_LOCKED.format(column), value)
-    if row is None:
-        return None, None
-    attempt = {name: row[f"attempt_{name}"] for name in _ATTEMPT} | {"record_id": row["id"]}
-    return attempt, {k: v for k, v in row.items() if not k.startswith("attempt_")}
+    return (None, None) if row is None else _split(row)
+
+
+async def locked_operations(conn, operation_ids: list[str]) -> dict[str, tuple[dict, dict]]:
+    """{operation id: (attempt, record)} of the known ones, all locked in one round trip."""
+    found: dict[str, tuple[dict, dict]] = {}
+    for row in await conn.fetch(_LOCKED_MANY, operation_ids):
+        found.setdefault(row["attempt_operation_id"], _split(row))
+    return found
 
 
 def _record_of(row) -> lifecycle.SyncedRecord:
@@ -106,11 +118,14 @@ async def refused(pool: asyncpg.Pool, attempt, messages: list[str]) -> None:
                                                      errors=[{"message": m} for m in messages]))
 
 
-async def on_write_notice(conn, notice: WriteNotice, delivery: tuple[str, str]) -> tuple[str, bool]:
+async def on_write_notice(conn, notice: WriteNotice, delivery: tuple[str, str], locked=None,
+                          touched: set | None = None) -> tuple[str, bool]:
     """A write finished at the provider (inside the webhook processor's transaction, ``delivery``:
-    (provider, webhook_id)); (outcome, whether the delivery was marked processed here)."""
+    (provider, webhook_id)); (outcome, whether the delivery was marked processed here).
+    ``locked``: (attempt, record) as this transaction locked them already (``locked_operations``);
+    ``touched``: the records settled in this transaction so far (and those they freed), to add to."""
     result = notice.result
-    current, record = await _locked(conn, "operation_id", result.operation_id)
+    current, record = locked or await _locked(conn, "operation_id", result.operation_id)
     if current is None:  # phase 3 has not stored the operation (yet): it settles the write with this
         attempt_id = await write_notices.note_early(conn, result, delivery[1])
         current, record = (None, None) if attempt_id is None else await _locked(conn, "id", attempt_id)
@@ -118,13 +133,15 @@ async def on_write_notice(conn, notice: WriteNotice, delivery: tuple[str, str]) 
             current, record = await _locked(conn, "operation_id", result.operation_id)
         if current is None:
             return "early", False
-    return await heard(conn, current, record, result, delivery)
+    return await heard(conn, current, record, result, delivery, touched)
 
 
-async def heard(conn, current, record, result: PushResult, delivery) -> tuple[str, bool]:
+async def heard(conn, current, record, result: PushResult, delivery, touched: set | None = None) -> tuple[str, bool]:
     """A webhook about a known attempt: kept in the record's story, then settled (a done write in
     one statement, with ``delivery`` marked), or its details fetched (a refusal's reasons)."""
     structlog.contextvars.bind_contextvars(record_id=str(record["id"]), operation_id=result.operation_id)
+    if touched is not None:
+        touched.add(record["id"])
     if isinstance(lifecycle.on_notice(lifecycle.PushAttempt.from_row(current), result.status), lifecycle.FetchDetails):
         await write_notices.story(conn, record["id"], result)
         await send_command(conn, SettlePush(attempt_id=current["id"]))  # fetch the details
@@ -133,6 +150,8 @@ async def heard(conn, current, record, result: PushResult, delivery) -> tuple[st
     if isinstance(outcome, lifecycle.Done):
         freed = await write_notices.settle_done(conn, current, record, result, answer_of(result), errors,
                                                 outcome.platform_id, delivery)
+        if freed and touched is not None:
+            touched.update(freed)
         if freed:
             rows = await conn.fetch("SELECT * FROM synced_records WHERE id = ANY($1::uuid[])", freed)
             await transitions.for_dependents(conn, record, rows, ok=True)

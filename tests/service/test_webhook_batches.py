@@ -1,0 +1,87 @@
+"""The webhook processor's batches: the deliveries handed to it together are applied in one
+transaction, each exactly once; a batch that fails leaves nothing behind, and each of its
+deliveries then goes alone (the bad one is refused alone)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.core.errors import PermanentError
+from services.core.topology import WEBHOOKS
+from tests.support.flows import invoice_data
+from tests.support.pipeline import Message
+
+
+async def issue(shop, pipeline, n: int) -> list[dict]:
+    invoices = [invoice_data(shop.customer_id, [(shop.product_id, "Consulting Hour", 1, 10000 + i, 1900)])
+                for i in range(n)]
+    for invoice in invoices:
+        await pipeline.event("receivable.issued", invoice, shop.entity_id)
+    await pipeline.run()
+    return invoices
+
+
+async def webhooks_of(pipeline, double, statuses: list[str]) -> list[Message]:
+    """Each write finished as ``statuses`` say, its webhook received; the references the
+    processor would be handed (relayed, not yet consumed)."""
+    for write, status in zip(double.writes_of("invoices"), statuses, strict=True):
+        double.finish(write.operation_id, status, errors=["Due date before issue date"] if status == "failed" else ())
+        assert (await pipeline.webhook(double.write_webhook(write.operation_id)))[0] < 300
+    sent = await pipeline.relay_all()
+    return [m for m in sent if m.exchange == "" and m.routing_key == WEBHOOKS.name]
+
+
+def reference(webhook_id: str) -> Message:
+    return Message(json.dumps({"provider": "codat", "webhook_id": webhook_id}).encode(), WEBHOOKS.name)
+
+
+async def deliveries(pipeline) -> list[tuple[str, str | None]]:
+    rows = await pipeline.pool.fetch("SELECT body->>'status' AS status, outcome FROM webhook_deliveries "
+                                     "WHERE event_type = 'write.finished' ORDER BY received_at")
+    return [(r["status"], r["outcome"]) for r in rows]
+
+
+async def test_a_batch_settles_each_write_once_in_one_transaction(shop, pipeline, double):
+    invoices = await issue(shop, pipeline, 3)
+    batch = await webhooks_of(pipeline, double, ["success", "success", "failed"])
+    assert len(batch) == 3
+
+    await pipeline.webhooks.batch(batch)
+    assert await deliveries(pipeline) == [("success", "done"), ("success", "done"), ("failed", "details_requested")]
+    await pipeline.webhooks.batch(batch)  # delivered again (its ack was lost): nothing changes
+    await pipeline.run()
+
+    records = [await pipeline.record("receivable", i["id"]) for i in invoices]
+    assert [r["sync_status"] for r in records] == ["done", "done", "error"]
+    for invoice, record in zip(invoices, records, strict=True):
+        assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", record["sync_status"])]
+        kinds = await pipeline.pool.fetch("SELECT kind FROM synced_record_history WHERE record_id = $1",
+                                          record["id"])
+        assert [k["kind"] for k in kinds].count("webhook") == 1
+    assert [r["platform_object_id"] for r in records[:2]] == \
+        [double.written[w.idempotency_key] for w in double.writes_of("invoices")[:2]]
+    assert len(pipeline.commands_named("settle_push")) == 1 and pipeline.dead == []
+
+
+async def test_a_batch_with_a_bad_reference_changes_nothing_and_each_then_goes_alone(shop, pipeline, double):
+    invoices = await issue(shop, pipeline, 2)
+    good = await webhooks_of(pipeline, double, ["success", "success"])
+    batch = [good[0], reference("never-stored"), good[1], good[0]]
+
+    with pytest.raises(PermanentError, match="no stored webhook delivery codat:never-stored"):
+        await pipeline.webhooks.batch(batch)
+    assert await deliveries(pipeline) == [("success", None), ("success", None)]  # rolled back
+    assert [(await pipeline.record("receivable", i["id"]))["sync_status"] for i in invoices] == ["pending"] * 2
+
+    refused = []
+    for message in batch:  # what the consumer does with a failed batch
+        try:
+            await pipeline.webhooks(message)
+        except PermanentError as exc:
+            refused.append(exc.message or str(exc))
+    assert refused == ["no stored webhook delivery codat:never-stored"]
+    await pipeline.run()
+    assert await deliveries(pipeline) == [("success", "done"), ("success", "done")]
+    for invoice in invoices:
+        assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "done")]
