@@ -19,27 +19,59 @@ from services.sync.prerequisites import (
 
 ROLE_OF = {"receivable": "customer", "credit_note": "customer", "payment_record": "customer", "bill": "vendor"}
 
-# $1 connection, $2 entity, $3 the counterpart's role, $4 counterpart id (None: the invoice's),
-# $5 the paid invoice (payments), $6 product ids, $7 whether ledger accounts are needed
-_INPUTS = """WITH invoice AS (SELECT data FROM documents WHERE id = $5::uuid),
+# The look-ups as CTEs and columns over named parameters, so they run alone (``_INPUTS``) or inside
+# another statement (``embedded``: a document event's intake). {conn} the connection, {entity} the
+# entity, {role} the counterpart's role, {party} the counterpart id (None: the paid invoice's),
+# {paid} the paid invoice (payments), {products} the product ids, {accounts} whether ledger
+# accounts are needed; the columns are named {p}rates, {p}accounts, {p}party, {p}items,
+# {p}invoice_counterpart, {p}settings and {p}invoice_map.
+_CTES = """invoice AS (SELECT data FROM documents WHERE id = {paid}::uuid),
 party AS (SELECT c.name, r.id AS record_id, r.sync_status AS status, r.provider_object_id AS provider_id, r.errors
-          FROM counterparts c LEFT JOIN synced_records r ON r.connection_id = $1 AND r.object_type = $3
+          FROM counterparts c LEFT JOIN synced_records r ON r.connection_id = {conn} AND r.object_type = {role}
            AND r.object_id = c.id
-          WHERE c.id = coalesce($4::uuid, (SELECT (data->>'counterpart_id')::uuid FROM invoice)) AND c.entity_id = $2),
+          WHERE c.id = coalesce({party}::uuid, (SELECT (data->>'counterpart_id')::uuid FROM invoice))
+            AND c.entity_id = {entity}),
 items AS (SELECT w.id, p.name, r.id AS record_id, r.sync_status AS status, r.provider_object_id AS provider_id,
                  r.errors
-          FROM unnest($6::uuid[]) w(id) LEFT JOIN products p ON p.id = w.id
-          LEFT JOIN synced_records r ON r.connection_id = $1 AND r.object_type = 'product' AND r.object_id = w.id)
-SELECT (SELECT jsonb_agg(jsonb_build_object('id', id, 'provider_id', provider_id, 'name', name, 'data', data))
-        FROM provider_records WHERE connection_id = $1 AND data_type = 'taxRates' AND NOT is_deleted) AS rates,
-       (SELECT jsonb_object_agg(id, provider_id) FROM provider_records WHERE $7 AND connection_id = $1
-        AND data_type = 'accounts' AND NOT is_deleted) AS accounts,
-       (SELECT to_jsonb(party) FROM party) AS party, (SELECT jsonb_agg(to_jsonb(items)) FROM items) AS items,
-       (SELECT data->>'counterpart_id' FROM invoice) AS invoice_counterpart,
-       (SELECT accounting_settings FROM entities WHERE $5::uuid IS NOT NULL AND id = $2) AS settings,
+          FROM unnest({products}::uuid[]) w(id) LEFT JOIN products p ON p.id = w.id
+          LEFT JOIN synced_records r ON r.connection_id = {conn} AND r.object_type = 'product' AND r.object_id = w.id)"""
+_COLUMNS = """(SELECT jsonb_agg(jsonb_build_object('id', id, 'provider_id', provider_id, 'name', name, 'data', data))
+        FROM provider_records WHERE connection_id = {conn} AND data_type = 'taxRates' AND NOT is_deleted) AS {p}rates,
+       (SELECT jsonb_object_agg(id, provider_id) FROM provider_records WHERE {accounts} AND connection_id = {conn}
+        AND data_type = 'accounts' AND NOT is_deleted) AS {p}accounts,
+       (SELECT to_jsonb(party) FROM party) AS {p}party, (SELECT jsonb_agg(to_jsonb(items)) FROM items) AS {p}items,
+       (SELECT data->>'counterpart_id' FROM invoice) AS {p}invoice_counterpart,
+       (SELECT accounting_settings FROM entities WHERE {paid}::uuid IS NOT NULL AND id = {entity}) AS {p}settings,
        (SELECT to_jsonb(m) FROM (SELECT id AS record_id, sync_status AS status, provider_object_id AS provider_id,
-        errors FROM synced_records WHERE connection_id = $1 AND object_type = 'receivable' AND object_id = $5) m)
-        AS invoice_map"""
+        errors FROM synced_records WHERE connection_id = {conn} AND object_type = 'receivable'
+        AND object_id = {paid}) m) AS {p}invoice_map"""
+_NAMES = ("rates", "accounts", "party", "items", "invoice_counterpart", "settings", "invoice_map")
+_ALONE = {"conn": "$1", "entity": "$2", "role": "$3", "party": "$4", "paid": "$5", "products": "$6",
+          "accounts": "$7", "p": ""}
+_INPUTS = f"WITH {_CTES.format(**_ALONE)}\nSELECT {_COLUMNS.format(**_ALONE)}"
+PREFIX = "inputs_"  # the embedded columns' names begin so
+
+
+def embedded(conn: str, entity: str, first: int) -> tuple[str, str]:
+    """(CTEs, columns) of the look-ups inside another statement: ``conn`` and ``entity`` are that
+    statement's SQL for them, the other five parameters (``args``) are ``$first`` onwards."""
+    names = {"conn": conn, "entity": entity, "p": PREFIX,
+             **{k: f"${first + i}" for i, k in enumerate(("role", "party", "paid", "products", "accounts"))}}
+    return _CTES.format(**names), _COLUMNS.format(**names)
+
+
+def args(kind: str, doc: dict) -> tuple:
+    """The look-ups' parameters after the connection and the entity, for ``kind``'s document."""
+    payment = kind == "payment_record"
+    products = {str(line["product_id"]) for line in doc.get("line_items") or [] if line.get("product_id")}
+    return (ROLE_OF[kind], None if payment else _uuid(doc.get("counterpart_id")),
+            _uuid(doc["object"]["id"]) if payment else None, [uuid.UUID(p) for p in products],
+            kind in ("bill", "payment_record"))
+
+
+def looked_up(row) -> dict:
+    """The look-ups' columns of an embedding statement's row, by their own names."""
+    return {name: row[PREFIX + name] for name in _NAMES}
 
 
 def _uuid(value) -> uuid.UUID | None:
@@ -67,18 +99,13 @@ def _products(items: list[dict] | None, lines: list[dict]) -> dict[str, tuple[st
 
 
 async def _load(conn, connection, kind: str, doc: dict):
-    lines = doc.get("line_items") or []
-    payment = kind == "payment_record"
-    products = list({str(line["product_id"]) for line in lines if line.get("product_id")})
-    return await conn.fetchrow(
-        _INPUTS, connection["id"], connection["entity_id"], ROLE_OF[kind], None if payment else _uuid(doc.get(
-            "counterpart_id")), _uuid(doc["object"]["id"]) if payment else None, [uuid.UUID(p) for p in products],
-        kind in ("bill", "payment_record"))
+    return await conn.fetchrow(_INPUTS, connection["id"], connection["entity_id"], *args(kind, doc))
 
 
-async def verdict(conn, connection, kind: str, doc: dict) -> tuple[Verdict, dict]:
-    """(verdict, extra): the rules' outcome and what the body builder needs beyond it."""
-    system, row = platform_name(connection), await _load(conn, connection, kind, doc)
+async def verdict(conn, connection, kind: str, doc: dict, loaded: dict | None = None) -> tuple[Verdict, dict]:
+    """(verdict, extra): the rules' outcome and what the body builder needs beyond it
+    (``loaded``: the look-ups, made already by the statement that took the document in)."""
+    system, row = platform_name(connection), loaded or await _load(conn, connection, kind, doc)
     party = Party(row["party"]["name"], _mapping(row["party"])) if row["party"] else None
     rates, by_id = _rates(row["rates"])
     if kind in ("receivable", "credit_note"):

@@ -56,13 +56,14 @@ async def _plan_contact(conn, adapter: ProviderAdapter, connection, record) -> P
     return Plan(adapter.write_body(kind, {**dict(row), "name": name}))
 
 
-async def _plan(conn, adapter: ProviderAdapter, connection, record, doc: dict | None) -> Plan:
+async def _plan(conn, adapter: ProviderAdapter, connection, record, doc: dict | None,
+                looked_up: dict | None = None) -> Plan:
     kind = record["object_type"]
     if kind in lifecycle.CONTACTS:
         return await _plan_contact(conn, adapter, connection, record)
     if doc is None:
         doc = await conn.fetchval("SELECT data FROM documents WHERE id = $1", record["object_id"])
-    verdict, extra = await inputs.verdict(conn, connection, kind, doc)
+    verdict, extra = await inputs.verdict(conn, connection, kind, doc, looked_up)
     if verdict.errors:
         return Plan(problems=tuple(verdict.errors))
     if verdict.create_counterpart and kind != "payment_record":
@@ -93,10 +94,12 @@ async def _load(conn, record_id: uuid.UUID, generation: int):
     return record, connection, attempt
 
 
-async def _write(conn, adapter: ProviderAdapter, record, connection, doc: dict | None) -> Outgoing | None:
+async def _write(conn, adapter: ProviderAdapter, record, connection, doc: dict | None,
+                 looked_up: dict | None = None) -> Outgoing | None:
     """A new write of the record's current push: planned, then stored with its key before it is sent
-    (``doc``: the document as its event carries it, planned in the event's transaction)."""
-    plan = await _plan(conn, adapter, connection, record, doc)
+    (``doc``: the document as its event carries it, planned in the event's transaction, with the
+    look-ups its intake made: ``looked_up``)."""
+    plan = await _plan(conn, adapter, connection, record, doc, looked_up)
     status = None
     if plan.wait_for and not plan.problems:
         # lock the dependency: either its settlement sees our waiting_for, or we see it settled
@@ -143,7 +146,7 @@ async def _store_attempt(conn, adapter: ProviderAdapter, record, body: dict) -> 
 
 
 async def _decide(conn, adapter: ProviderAdapter, record, generation: int, connection, attempt,
-                  doc: dict | None = None) -> Outgoing | None:
+                  doc: dict | None = None, looked_up: dict | None = None) -> Outgoing | None:
     """Phase 1's decision and writes: the write to send, or None when there is nothing to send."""
     outcome = lifecycle.before_write(
         lifecycle.of(lifecycle.SyncedRecord, record), generation, lifecycle.of(lifecycle.Connection, connection),
@@ -162,14 +165,16 @@ async def _decide(conn, adapter: ProviderAdapter, record, generation: int, conne
         case lifecycle.Resend():  # the same write again: same key, same body (never a changed one)
             return Outgoing(attempt, connection, attempt["body"], record["platform_object_id"])
         case lifecycle.PlanWrite():
-            return await _write(conn, adapter, record, connection, doc)
+            return await _write(conn, adapter, record, connection, doc, looked_up)
     return None  # AwaitAnswer: already written; its webhook (or the scheduler's re-check) settles it
 
 
-async def prepare_document(conn, adapter: ProviderAdapter, record, connection, doc: dict) -> Outgoing | None:
+async def prepare_document(conn, adapter: ProviderAdapter, record, connection, doc: dict,
+                           looked_up: dict | None = None) -> Outgoing | None:
     """Phase 1 inside a document event's transaction: ``record`` was just created or given a new
-    push there (locked, no attempt yet); ``doc`` is the document as the event carries it."""
-    return await _decide(conn, adapter, record, record["push_generation"], connection, None, doc)
+    push there (locked, no attempt yet); ``doc`` is the document as the event carries it and
+    ``looked_up`` the prerequisites its intake statement read (``inputs.embedded``)."""
+    return await _decide(conn, adapter, record, record["push_generation"], connection, None, doc, looked_up)
 
 
 LOOK_FIRST = "look_first"  # a contact's first write of this push: look before creating it

@@ -16,15 +16,18 @@ import structlog
 
 from services.core.errors import PermanentError
 from services.providers.base import ProviderAdapter
-from services.push import pusher, transitions
+from services.push import inputs, pusher, transitions
 from services.push_worker.inbox import DUPLICATE, INBOX, Received, WritesInbox
 from services.synced_records import repo
 from services.sync import record_lifecycle as lifecycle
 from services.sync.eligibility import Invoice, skip_reason
 
 log = structlog.get_logger(__name__)
-# $1-$4 the inbox row, $5 entity, $6 kind, $7 status, $8 data, $9 its updated_at. The document is
-# kept unless the one stored is newer (the upsert's lock decides, so racing events order right).
+# $1-$4 the inbox row, $5 entity, $6 kind, $7 status, $8 data, $9 its updated_at, $10-$14 the push's
+# look-ups (``inputs.args``). The document is kept unless the one stored is newer (the upsert's lock
+# decides, so racing events order right). The look-ups a push of the document needs (``inputs``) are
+# made in the same statement, on the connected connection it finds.
+_INPUT_CTES, _INPUT_COLUMNS = inputs.embedded("(SELECT id FROM connection)", "$5::uuid", 10)
 _RECEIVE = f"""WITH {INBOX},
 kept AS (SELECT entity_id, kind, source_updated_at FROM documents WHERE id = $3),
 mirrored AS (
@@ -38,8 +41,9 @@ mirrored AS (
 connection AS (SELECT * FROM accounting_connections WHERE entity_id = $5 AND status = 'connected' LIMIT 1),
 record AS (SELECT r.id, r.object_type, r.sync_status, r.push_generation, r.platform_object_id
            FROM synced_records r JOIN connection c ON r.connection_id = c.id
-           WHERE r.object_type = $6 AND r.object_id = $3 FOR UPDATE OF r)
-SELECT i.first, m.applied, k.entity_id = $5 AND k.kind = $6 AS same_kind, k.source_updated_at AS kept,
+           WHERE r.object_type = $6 AND r.object_id = $3 FOR UPDATE OF r),
+{_INPUT_CTES}
+SELECT {_INPUT_COLUMNS}, i.first, m.applied, k.entity_id = $5 AND k.kind = $6 AS same_kind, k.source_updated_at AS kept,
        r.id AS record_id, r.object_type AS record_type, r.sync_status AS record_status,
        r.push_generation AS record_generation, r.platform_object_id AS record_platform_id, c.*
 FROM (SELECT 1) one LEFT JOIN inboxed i ON true LEFT JOIN mirrored m ON true LEFT JOIN kept k ON true
@@ -85,7 +89,7 @@ async def _receive(conn, kind: str, received: Received, doc: dict, updated_at):
     event = received.event
     try:
         row = await conn.fetchrow(_RECEIVE, *received.inbox_args(), event.entityid, kind,
-                                  getattr(event.data, "status", None), doc, updated_at)
+                                  getattr(event.data, "status", None), doc, updated_at, *inputs.args(kind, doc))
     except asyncpg.ForeignKeyViolationError as exc:
         raise PermanentError(f"unknown entity {event.entityid}: entity.created must come first") from exc
     if not row["first"]:
@@ -93,11 +97,12 @@ async def _receive(conn, kind: str, received: Received, doc: dict, updated_at):
         return None
     if not row["applied"] and row["same_kind"]:
         log.info("event.stale_ignored", stored=row["kept"].isoformat())
-        return False, None, None
-    return True, (row if row["id"] is not None else None), _record(row)
+        return False, None, None, None
+    return True, (row if row["id"] is not None else None), _record(row), inputs.looked_up(row)
 
 
-async def _push(conn, adapter: ProviderAdapter, outcome, connection, record, kind: str, object_id, updated_at, doc: dict):
+async def _push(conn, adapter: ProviderAdapter, outcome, connection, record, kind: str, object_id, updated_at,
+                doc: dict, looked_up: dict):
     """The decision's writes; the phase 1 of a push it starts, whose write it returns."""
     if isinstance(outcome, lifecycle.Skip):
         log.info("push.skipped", reason=outcome.reason)
@@ -115,7 +120,7 @@ async def _push(conn, adapter: ProviderAdapter, outcome, connection, record, kin
         case _:
             return None
     structlog.contextvars.bind_contextvars(record_id=str(record["id"]))
-    return await pusher.prepare_document(conn, adapter, record, connection, doc)
+    return await pusher.prepare_document(conn, adapter, record, connection, doc, looked_up)
 
 
 def document_handler(kind: str, pool: asyncpg.Pool, adapter: ProviderAdapter) -> WritesInbox:
@@ -126,12 +131,12 @@ def document_handler(kind: str, pool: asyncpg.Pool, adapter: ProviderAdapter) ->
         taken = await _receive(conn, kind, received, doc, updated_at)
         if taken is None:
             return DUPLICATE
-        kept, connection, record = taken
+        kept, connection, record, looked_up = taken
         if not kept:
             return None
         skip = lifecycle.NO_CONNECTION if connection is None else await _skip_reason(conn, kind, data, connection)
         outcome = lifecycle.on_document(None if skip else record, kind=kind, status=getattr(data, "status", None),
                                         event_type=event.type, skip=skip)
-        out = await _push(conn, adapter, outcome, connection, record, kind, data.id, updated_at, doc)
+        out = await _push(conn, adapter, outcome, connection, record, kind, data.id, updated_at, doc, looked_up)
         return None if out is None else partial(pusher.deliver_after_commit, pool, adapter, out)
     return WritesInbox(apply)
