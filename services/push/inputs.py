@@ -24,7 +24,8 @@ ROLE_OF = {"receivable": "customer", "credit_note": "customer", "payment_record"
 # entity, {role} the counterpart's role, {party} the counterpart id (None: the paid invoice's),
 # {paid} the paid invoice (payments), {products} the product ids, {accounts} whether ledger
 # accounts are needed; the columns are named {p}rates, {p}accounts, {p}party, {p}items,
-# {p}invoice_counterpart, {p}settings and {p}invoice_map.
+# {p}invoice_counterpart, {p}settings and {p}invoice_map. Of a tax rate's record only what the rules
+# read comes back (its rate and status), not the whole record.
 _CTES = """invoice AS (SELECT data FROM documents WHERE id = {paid}::uuid),
 party AS (SELECT c.name, r.id AS record_id, r.sync_status AS status, r.provider_object_id AS provider_id, r.errors
           FROM counterparts c LEFT JOIN synced_records r ON r.connection_id = {conn} AND r.object_type = {role}
@@ -35,7 +36,8 @@ items AS (SELECT w.id, p.name, r.id AS record_id, r.sync_status AS status, r.pro
                  r.errors
           FROM unnest({products}::uuid[]) w(id) LEFT JOIN products p ON p.id = w.id
           LEFT JOIN synced_records r ON r.connection_id = {conn} AND r.object_type = 'product' AND r.object_id = w.id)"""
-_COLUMNS = """(SELECT jsonb_agg(jsonb_build_object('id', id, 'provider_id', provider_id, 'name', name, 'data', data))
+_COLUMNS = """(SELECT jsonb_agg(jsonb_build_object('id', id, 'provider_id', provider_id, 'name', name, 'data',
+                jsonb_build_object('effectiveTaxRate', data->'effectiveTaxRate', 'status', data->'status')))
         FROM provider_records WHERE connection_id = {conn} AND data_type = 'taxRates' AND NOT is_deleted) AS {p}rates,
        (SELECT jsonb_object_agg(id, provider_id) FROM provider_records WHERE {accounts} AND connection_id = {conn}
         AND data_type = 'accounts' AND NOT is_deleted) AS {p}accounts,
