@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import orjson
 import structlog
 
 from services.core import metrics
+from services.core.jsonio import json_text, json_value
 from services.core.retry import backoff_s
 
 log = structlog.get_logger(__name__)
@@ -43,24 +41,6 @@ async def in_transaction(pool: asyncpg.Pool, work: Callable[[asyncpg.Connection]
             log.warning("db.transaction_conflict_retried", attempt=attempt, error=str(exc).splitlines()[0])
             await asyncio.sleep(backoff_s(attempt, base_s=0.05, cap_s=0.5, jitter=0.5))
     raise AssertionError("unreachable")
-
-
-def json_text(value) -> str:
-    """A json/jsonb parameter's text: orjson's (several times faster than the standard library's),
-    the standard library's for what orjson refuses (an integer beyond 64 bits)."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(value)
-
-
-_LONG_NUMBER = re.compile(r"\d{19}")  # may be an integer beyond 64 bits: orjson would read it as a float
-
-
-def json_value(text: str):
-    """A json/jsonb column's value: orjson's reading, the standard library's (exact) where an
-    integer may be beyond 64 bits."""
-    return json.loads(text) if _LONG_NUMBER.search(text) else orjson.loads(text)
 
 
 class QueryCounter:

@@ -3,7 +3,6 @@ per-key cap of concurrent calls (``Slots``), one request sent with a timeout and
 following redirects, the answer's parsing, and the debug line plus metric that close each call."""
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -16,6 +15,7 @@ import structlog
 
 from services.core import metrics
 from services.core.errors import ProviderError
+from services.core.jsonio import json_bytes, json_value
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +45,7 @@ def query_of(params: Mapping[str, object] | None) -> dict[str, str]:
 
 
 def json_payload(body: object) -> bytes | None:
-    return json.dumps(body).encode() if body is not None else None
+    return json_bytes(body) if body is not None else None
 
 
 async def send(session: aiohttp.ClientSession, method: str, url: str, *, query: dict, headers: dict,
@@ -65,7 +65,7 @@ def parse_answer(text: str) -> tuple[object, bool]:
     if not text.strip():
         return None, True
     try:
-        return json.loads(text), True
+        return json_value(text), True
     except ValueError:
         return text, False
 

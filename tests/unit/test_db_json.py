@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from services.core.db import json_text, json_value
+from services.core.jsonio import json_bytes, json_text, json_value
 
 
 @pytest.mark.parametrize("value", [
@@ -27,3 +27,8 @@ def test_non_string_keys_are_written_as_strings_as_the_standard_library_does():
 
 def test_a_big_integer_read_from_the_database_keeps_its_digits():
     assert json_value('{"n": 123456789012345678901234567890}')["n"] == 123456789012345678901234567890
+
+
+def test_keys_sorted_when_asked_and_big_integers_written_exactly():
+    assert json_bytes({"b": 1, "a": [2**70]}, sort_keys=True) == b'{"a":[1180591620717411303424],"b":1}'
+    assert json_value(b'{"n": 12345678901234567890123}') == {"n": 12345678901234567890123}
