@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-import json
+from services.core.jsonio import json_bytes, json_text
 import time
 import uuid
 
@@ -32,8 +32,7 @@ UPDATE_ROUTE = "codat.update_bill"
 
 
 def _fingerprint(connection_id: str, data_type: str, body: dict) -> str:
-    canonical = json.dumps([connection_id, data_type, body], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(json_bytes([connection_id, data_type, body], sort_keys=True)).hexdigest()
 
 
 def _replay(company: Company, key: str, fingerprint: str) -> dict | None:
@@ -106,7 +105,7 @@ async def _accept(request: web.Request, data_type: str, record_id: str | None) -
     if key and (answer := _replay(company, key, fingerprint)) is not None:
         log.info("sandbox.push_replayed", company_id=company.id, idempotency_key=key,
                  push_operation_key=answer["pushOperationKey"])
-        return web.json_response(answer)
+        return web.json_response(answer, dumps=json_text)
     if connection.status != "Linked":
         raise bad_request(f"The data connection {connection.id} is {connection.status}; "
                           "pushes need a Linked connection")
@@ -121,7 +120,7 @@ async def _accept(request: web.Request, data_type: str, record_id: str | None) -
     request.app[BACKGROUND].spawn(
         _complete(request.app, company, connection, op, body, times_out, record_id),
         name=f"push:{op['pushOperationKey']}")
-    return web.json_response(answer)
+    return web.json_response(answer, dumps=json_text)
 
 
 def _outcome(company: Company, connection: Connection, op: dict, body: dict,

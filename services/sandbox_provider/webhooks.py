@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+from services.core.jsonio import json_text
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -70,7 +70,7 @@ class WebhookDeliverer:
             return delivery
         if faults.duplicate_webhook_rate and self._rng.random() < faults.duplicate_webhook_rate:
             delivery.copies = 2
-        self._background.spawn(self._deliver(delivery, json.dumps(event)),
+        self._background.spawn(self._deliver(delivery, json_text(event)),
                                name=f"webhook:{event_type}")
         return delivery
 
