@@ -123,6 +123,7 @@ class Consumer:
         self._tag: str | None = None
         self._queue_obj = None
         self._inflight: set[asyncio.Task] = set() if inflight is None else inflight
+        self._seconds, self._ok = metrics.MESSAGE_SECONDS.labels(queue), metrics.MESSAGES.labels(queue, "ok")
         self.batch: BatchHandler | None = getattr(handler, "batch", None)
         self._waiting: list[AbstractIncomingMessage] = []  # delivered, for the next batch
         self._batching: asyncio.Task | None = None
@@ -164,7 +165,7 @@ class Consumer:
     async def _process_batch(self, batch: list[AbstractIncomingMessage]) -> None:
         with structlog.contextvars.bound_contextvars(queue=self.queue, batch=len(batch)):
             try:
-                with metrics.MESSAGE_SECONDS.labels(self.queue).time():
+                with self._seconds.time():
                     await self.batch(batch)
             except asyncio.CancelledError:
                 for message in batch:
@@ -178,7 +179,7 @@ class Consumer:
             try:
                 for message in batch:
                     await message.ack()
-                    metrics.MESSAGES.labels(self.queue, "ok").inc()
+                    self._ok.inc()
             except Exception as exc:  # noqa: BLE001 - channel gone: the broker redelivers, the handler dedupes
                 log.warning("message.unacked_channel_lost", error=repr(exc))
 
@@ -208,7 +209,7 @@ class Consumer:
     async def _settle(self, message: AbstractIncomingMessage, attempt: int) -> None:
         """Run the handler; ack, delay-retry or dead-letter by what it raised (the one place)."""
         try:
-            with metrics.MESSAGE_SECONDS.labels(self.queue).time():
+            with self._seconds.time():
                 await self.handler(message)
         except PermanentError as exc:
             await self.dead_letter(message, f"{type(exc).__name__}: {exc.message or exc}")
@@ -222,7 +223,7 @@ class Consumer:
             await self.retry(message, attempt, exc)
         else:
             await message.ack()
-            metrics.MESSAGES.labels(self.queue, "ok").inc()
+            self._ok.inc()
 
     async def _database_away(self, exc: BaseException) -> bool:
         if self.database_up is None or not isinstance(exc, DATABASE_AWAY):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 import uuid
+from collections import Counter
 from functools import partial
 
 import asyncpg
@@ -48,13 +48,14 @@ def _resolve(future: asyncio.Future, *_args) -> None:
 # so that a quiet round trip is shared), and the next batch claimed and read. A claim is a lease
 # on ``next_attempt_at`` (no transaction is held open across the publishes): a relay that dies
 # mid-batch leaves its rows to another relay once the lease ends (they may then reach the broker
-# twice: consumers dedupe by message id). SKIP LOCKED and the lease keep replicas apart.
+# twice: consumers dedupe by message id). SKIP LOCKED and the lease keep replicas apart. The body
+# is read as the JSON text PostgreSQL keeps and published as it is (not decoded and encoded again).
 _CLAIM = """WITH relayed AS (UPDATE outbox SET published_at = now() WHERE id = ANY($2::bigint[])),
 claimed AS (
     UPDATE outbox o SET next_attempt_at = now() + make_interval(secs => $3) FROM (
         SELECT id FROM outbox WHERE published_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= now())
         AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) due
-    WHERE o.id = due.id RETURNING o.id, o.exchange, o.routing_key, o.message_id, o.body, o.headers, o.attempts)
+    WHERE o.id = due.id RETURNING o.id, o.exchange, o.routing_key, o.message_id, o.body::text AS body, o.headers, o.attempts)
 SELECT * FROM claimed ORDER BY id"""
 _RELAYED = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 # rows a lost connection kept from the broker: claimable again at once, in order
@@ -89,27 +90,32 @@ class OutboxRelay:
         # publish the batch at once: the broker's confirms come back pipelined
         try:
             results = await asyncio.gather(*(self.publisher.publish(
-                row["exchange"], row["routing_key"], json.dumps(row["body"]).encode(),
+                row["exchange"], row["routing_key"], row["body"].encode(),
                 message_id=row["message_id"], headers=row["headers"]) for row in rows), return_exceptions=True)
         except asyncio.CancelledError:  # stopping: the batch goes again (as a rolled-back claim would)
             await self._release(rows)
             raise
-        for i, (row, result) in enumerate(zip(rows, results, strict=True)):
-            if isinstance(result, asyncio.CancelledError):
-                await self._release(rows[i:])
-                raise result
-            if isinstance(result, BaseException) and not is_refusal(result):
-                # the connection went away: this row and every later one go again, in
-                # order, on the next connection (some may then reach the broker twice)
-                log.warning("outbox.broker_unavailable", outbox_id=row["id"], error=str(result))
-                await self._release(rows[i:])
-                return 0
-            if isinstance(result, BaseException):  # refused by the broker: keep it, retry later
-                await self._postpone(self.pool, row, result)
-                continue
-            self._relayed.append(row["id"])
-            metrics.OUTBOX_PUBLISHED.labels(row["exchange"] or "default").inc()
-        return len(rows)
+        published: Counter[str] = Counter()
+        try:
+            for i, (row, result) in enumerate(zip(rows, results, strict=True)):
+                if isinstance(result, asyncio.CancelledError):
+                    await self._release(rows[i:])
+                    raise result
+                if isinstance(result, BaseException) and not is_refusal(result):
+                    # the connection went away: this row and every later one go again, in
+                    # order, on the next connection (some may then reach the broker twice)
+                    log.warning("outbox.broker_unavailable", outbox_id=row["id"], error=str(result))
+                    await self._release(rows[i:])
+                    return 0
+                if isinstance(result, BaseException):  # refused by the broker: keep it, retry later
+                    await self._postpone(self.pool, row, result)
+                    continue
+                self._relayed.append(row["id"])
+                published[row["exchange"]] += 1
+            return len(rows)
+        finally:
+            for exchange, n in published.items():
+                metrics.OUTBOX_PUBLISHED.labels(exchange or "default").inc(n)
 
     async def _release(self, rows) -> None:
         with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError):
