@@ -2,6 +2,7 @@
 before it (``push_operations``, migration 0014), and a done write settled in one statement."""
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import structlog
@@ -23,6 +24,21 @@ stored AS (
         operation_id = CASE WHEN status = ANY($4::text[]) THEN operation_id ELSE coalesce(operation_id, $2) END
     WHERE id = $1 AND $5::bool AND NOT (SELECT early FROM op))
 SELECT early FROM op"""
+# the same for the answers of several pushes at once ($1-$4 one element each, $5 SETTLED), in their order
+_NOTED_MANY = """WITH given AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::bool[]) WITH ORDINALITY
+    AS g(attempt_id, operation_id, answer, pending, n)),
+op AS (
+    INSERT INTO push_operations (operation_id, attempt_id) SELECT operation_id, attempt_id FROM given ORDER BY operation_id
+    ON CONFLICT (operation_id) DO UPDATE SET attempt_id = EXCLUDED.attempt_id
+    RETURNING operation_id, notice IS NOT NULL AS early),
+stored AS (
+    UPDATE push_attempts a SET answers = a.answers || jsonb_build_array(g.answer),
+        status = CASE WHEN a.status = ANY($5::text[]) THEN a.status ELSE 'pending' END,
+        operation_id = CASE WHEN a.status = ANY($5::text[]) THEN a.operation_id
+                            ELSE coalesce(a.operation_id, g.operation_id) END
+    FROM given g JOIN op USING (operation_id) WHERE a.id = g.attempt_id AND g.pending AND NOT op.early)
+SELECT op.early FROM given g JOIN op USING (operation_id) ORDER BY g.n"""
 # a webhook whose attempt is not known: its notice kept (the first one of that operation), unless
 # phase 3 stored the operation meanwhile (then its attempt, settled by the webhook itself)
 _EARLY = """INSERT INTO push_operations (operation_id, notice, webhook_id) VALUES ($1, $2, $3)
@@ -57,9 +73,79 @@ def history_detail(result: PushResult) -> dict:
 
 async def noted(pool, attempt_id, result: PushResult, answer: dict) -> bool:
     """Phase 3, one statement: True when a webhook about the operation came first (then nothing
-    was stored on the attempt: settle both in one transaction)."""
-    return await pool.fetchval(_NOTED, attempt_id, result.operation_id, [answer], list(SETTLED),
-                               result.status == "pending")
+    was stored on the attempt: settle both in one transaction). The answers that arrive while
+    one such statement is under way are stored together in the next one (``_Noting``)."""
+    group = _noting.get(id(pool))
+    if group is None:
+        group = _noting[id(pool)] = _Noting(pool)
+    return await group.note((attempt_id, result.operation_id, answer, result.status == "pending"))
+
+
+async def _noted_one(pool, attempt_id, operation_id: str, answer: dict, pending: bool) -> bool:
+    return await pool.fetchval(_NOTED, attempt_id, operation_id, [answer], list(SETTLED), pending)
+
+
+class _Noting:
+    """Group commit of phase 3: a statement is sent at once when none is under way; the answers
+    that come meanwhile wait for it and go together in the next one (one round trip for them
+    all). If that statement fails, each is stored alone (each caller gets its own outcome)."""
+
+    def __init__(self, pool) -> None:
+        self.pool = pool
+        self.waiting: list[tuple[tuple, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def note(self, args: tuple) -> bool:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((args, future))
+        if self.task is None:
+            self.task = asyncio.create_task(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        batch: list[tuple[tuple, asyncio.Future]] = []
+        try:
+            while self.waiting:
+                batch, later, ops = [], [], set()
+                for args, future in self.waiting:  # one operation once per statement (an upsert's rule)
+                    (later if args[1] in ops else batch).append((args, future))
+                    ops.add(args[1])
+                self.waiting = later
+                await self._store(batch)
+        except BaseException:  # stopping: nobody is left waiting for an answer that never comes
+            for _, future in (*batch, *self.waiting):
+                future.cancel()
+            self.waiting = []
+            raise
+        finally:
+            self.task = None
+            if not self.waiting and _noting.get(id(self.pool)) is self:
+                del _noting[id(self.pool)]
+
+    async def _store(self, batch: list[tuple[tuple, asyncio.Future]]) -> None:
+        if len(batch) > 1:
+            try:
+                found = await self.pool.fetch(_NOTED_MANY, *map(list, zip(*(a for a, _ in batch), strict=True)),
+                                              list(SETTLED))
+            except Exception:  # noqa: BLE001 - each alone below, with its own outcome
+                log.warning("push.noted_together_failed", pushes=len(batch))
+            else:
+                for (_, future), row in zip(batch, found, strict=True):
+                    if not future.done():
+                        future.set_result(row["early"])
+                return
+        for args, future in batch:
+            try:
+                early = await _noted_one(self.pool, *args)
+            except Exception as exc:  # noqa: BLE001 - the caller's own
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(early)
+
+
+_noting: dict[int, _Noting] = {}  # by pool, while answers are being stored
 
 async def note_early(conn, result: PushResult, webhook_id: str | None):
     """A webhook before its operation is stored: kept for phase 3; the attempt's id when phase 3

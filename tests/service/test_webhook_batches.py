@@ -1,15 +1,19 @@
-"""The webhook processor's batches: the deliveries handed to it together are applied in one
-transaction, each exactly once; a batch that fails leaves nothing behind, and each of its
-deliveries then goes alone (the bad one is refused alone)."""
+"""Settling in batches: the deliveries handed to the webhook processor together are applied in
+one transaction, each exactly once; a batch that fails leaves nothing behind, and each of its
+deliveries then goes alone (the bad one is refused alone). Phase 3's answers that arrive while
+one is being stored go together in the next statement."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
 from services.core.errors import PermanentError
 from services.core.topology import WEBHOOKS
+from services.push import write_notices
 from tests.support.flows import invoice_data
+from tests.support.inproc import eventually
 from tests.support.pipeline import Message
 
 
@@ -85,3 +89,31 @@ async def test_a_batch_with_a_bad_reference_changes_nothing_and_each_then_goes_a
     assert await deliveries(pipeline) == [("success", "done"), ("success", "done")]
     for invoice in invoices:
         assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "done")]
+
+
+async def test_answers_arriving_while_phase_3_stores_one_are_stored_together(shop, pipeline, double, monkeypatch):
+    sizes, store = [], write_notices._Noting._store
+
+    async def first_one_slow(self, batch):
+        sizes.append(len(batch))
+        if len(sizes) == 1:  # the others' answers arrive meanwhile
+            await eventually(lambda: len(self.waiting) == 2, what="the other two answers")
+        await store(self, batch)
+
+    monkeypatch.setattr(write_notices._Noting, "_store", first_one_slow)
+    invoices = [invoice_data(shop.customer_id, [(shop.product_id, "Consulting Hour", 1, 10000 + i, 1900)])
+                for i in range(3)]
+    await asyncio.gather(*(pipeline.event("receivable.issued", i, shop.entity_id) for i in invoices))
+    assert sizes == [1, 2]
+
+    writes = double.writes_of("invoices")
+    for invoice in invoices:
+        record = await pipeline.record("receivable", invoice["id"])
+        [attempt] = await pipeline.attempts(record["id"])
+        assert attempt["status"] == "pending" and attempt["operation_id"] in {w.operation_id for w in writes}
+        assert [a["status"] for a in attempt["answers"]] == ["pending"]
+    batch = await webhooks_of(pipeline, double, ["success"] * 3)
+    await pipeline.webhooks.batch(batch)
+    await pipeline.run()
+    assert [(await pipeline.record("receivable", i["id"]))["sync_status"] for i in invoices] == ["done"] * 3
+    assert await pipeline.pool.fetchval("SELECT count(*) FROM push_operations") == 0
