@@ -1,5 +1,6 @@
-"""Webhook verification with ``standardwebhooks``: Codat's published test vector, the 5-minute
-tolerance, svix-* headers, rotated secrets, and bodies that must be refused."""
+"""Webhook verification as ``standardwebhooks`` does it: Codat's published test vector, the
+5-minute tolerance, svix-* headers, rotated secrets, bodies that must be refused, and the same
+answer as the library's own ``Webhook.verify`` on every case."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from standardwebhooks import webhooks as library
 
+from multidict import CIMultiDict, CIMultiDictProxy
+
 from services.core.errors import WebhookMalformed, WebhookVerificationFailed
+from services.providers import codat_webhooks
 from services.providers.codat_webhooks import standard_headers, verify_signature, verify_webhook
 
 # reference/codat/NOTES.md §8, from Codat's docs
@@ -21,12 +25,13 @@ OTHER_SECRET = "whsec_" + "b3RoZXItc2VjcmV0LW9mLXRoaXJ0eS10d28tYnl0ZXM="
 
 
 def pin_now(monkeypatch, epoch: float) -> None:
-    """The library reads the clock with ``datetime.now`` in its own module: pin it there."""
+    """Our clock, and the library's (``datetime.now`` in its own module), at ``epoch``."""
     class Pinned(datetime):
         @classmethod
         def now(cls, tz=None):
             return datetime.fromtimestamp(epoch, tz or UTC)
     monkeypatch.setattr(library, "datetime", Pinned)
+    monkeypatch.setattr(codat_webhooks, "_clock", lambda: epoch)
 
 
 def headers(signature: str = SIGNATURE, prefix: str = "webhook", timestamp: int = TIMESTAMP) -> dict:
@@ -113,3 +118,56 @@ def test_verify_webhook_returns_the_event_and_refuses_signed_junk(monkeypatch):
 def test_a_malformed_secret_is_a_configuration_error():
     with pytest.raises(ValueError):
         verify_signature(BODY, headers(), "whsec_")
+
+
+def library_verdict(body: bytes, hdrs: dict, secret: str) -> bool:
+    """What ``standardwebhooks`` itself says, given the usable entries (it stops at a bad one)."""
+    try:
+        library.Webhook(secret).verify(body, standard_headers(hdrs), json_parse=False)
+    except (library.WebhookVerificationError, ValueError):
+        return False
+    return True
+
+
+def our_verdict(body: bytes, hdrs: dict, secret: str) -> bool:
+    try:
+        verify_signature(body, hdrs, secret)
+    except WebhookVerificationFailed:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("body, hdrs, secret", [
+    (BODY, headers(), SECRET),
+    (BODY, headers(prefix="svix"), SECRET),
+    (BODY, headers(f"v1,{'A' * 44} {SIGNATURE}"), SECRET),
+    (BODY, headers(f"v2,abc {SIGNATURE}"), SECRET),
+    (BODY, headers(f"garbage v1,not-base64!! {SIGNATURE}"), SECRET),
+    (BODY, headers(SIGNATURE, timestamp=TIMESTAMP + 299), SECRET),
+    (BODY, headers(SIGNATURE, timestamp=TIMESTAMP - 301), SECRET),
+    (BODY, {**headers(), "webhook-timestamp": f"{TIMESTAMP}.75"}, SECRET),  # both sign the whole seconds
+    (BODY, {**headers(), "webhook-timestamp": "nan"}, SECRET),
+    (BODY, {**headers(), "webhook-timestamp": "inf"}, SECRET),
+    (BODY, headers(), OTHER_SECRET),
+    (b'{"test": 2432232315}', headers(), SECRET),
+    (BODY, headers("v2," + SIGNATURE[3:]), SECRET),
+    (BODY, headers("v1," + SIGNATURE[3:].rstrip("=")), SECRET),  # unpadded: not base64 the library reads
+    (b"\xff\xfe", headers(), SECRET),
+    (BODY, headers(sign("whsec_" + SECRET[6:].rstrip("="), BODY)), "whsec_" + SECRET[6:].rstrip("=")),
+    (BODY, headers(sign(SECRET[6:], BODY)), SECRET[6:]),  # the prefix is optional
+])
+def test_the_same_answer_as_the_library(monkeypatch, body, hdrs, secret):
+    pin_now(monkeypatch, TIMESTAMP)
+    assert our_verdict(body, hdrs, secret) == library_verdict(body, hdrs, secret)
+
+
+def test_aiohttp_headers_are_read_case_insensitively_first_value_first(monkeypatch):
+    pin_now(monkeypatch, TIMESTAMP)
+    received = CIMultiDict([("Webhook-Id", MSG_ID), ("WEBHOOK-TIMESTAMP", str(TIMESTAMP)),
+                            ("webhook-signature", SIGNATURE)])
+    verify_signature(BODY, CIMultiDictProxy(received), SECRET)
+    received.add("webhook-id", "another-id")  # the receiver stores the first: it is the one verified
+    verify_signature(BODY, CIMultiDictProxy(received), SECRET)
+    with pytest.raises(WebhookVerificationFailed):
+        verify_signature(BODY, CIMultiDictProxy(CIMultiDict([("webhook-id", "another-id"), *received.items()])),
+                         SECRET)
