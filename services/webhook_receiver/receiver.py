@@ -1,6 +1,14 @@
-"""POST /webhooks/{provider}: verify on the raw body, store once, queue, answer 2xx fast."""
+"""POST /webhooks/{provider}: verify on the raw body, store once, queue, answer 2xx fast.
+
+The path of an accepted delivery does nothing per request that is below the log level: its
+log line's fields are given to the line itself (no context bound per request), only when INFO
+is on; its answers are made once."""
 from __future__ import annotations
 
+import json
+import logging
+
+import asyncpg
 import structlog
 from aiohttp import web
 
@@ -11,12 +19,22 @@ from services.webhook_receiver.intake import Intake
 from services.webhook_receiver.inbox_writes import Delivery, DeliveryStore
 
 log = structlog.get_logger(__name__)
+_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
 INTAKE = web.AppKey("intake", Intake)
 STORE = web.AppKey("store", DeliveryStore)
+_ANSWERS = {outcome: json.dumps({"status": outcome}).encode() for outcome in ("accepted", "ignored", "duplicate")}
+_counted: dict[tuple[str, str], object] = {}
 
 
 def _json(code: int, **body) -> web.Response:
     return web.json_response(body, status=code)
+
+
+def _count(provider: str, outcome: str) -> None:
+    counter = _counted.get((provider, outcome))
+    if counter is None:
+        counter = _counted[provider, outcome] = metrics.WEBHOOKS.labels(provider, outcome)
+    counter.inc()
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -33,25 +51,34 @@ async def _receive(request: web.Request) -> web.Response:
     try:
         event = res.adapter.verify_webhook(raw, request.headers, res.settings.provider_webhook_secret)
     except WebhookMalformed as exc:
-        metrics.WEBHOOKS.labels(provider, "malformed").inc()
+        _count(provider, "malformed")
         log.warning("webhook.malformed", reason=str(exc))
         return _json(400, error={"message": f"Webhook body is not a {provider} event: {exc}"})
     except WebhookVerificationFailed as exc:
-        metrics.WEBHOOKS.labels(provider, "refused").inc()
+        _count(provider, "refused")
         log.warning("webhook.refused", reason=str(exc))
         return _json(401, error={"message": f"Webhook verification failed: {exc}"})
     # the delivery's identity is the signed message id: the provider's retries keep it
     webhook_id = request.headers.get("webhook-id") or request.headers.get("svix-id") or event.id
-    with structlog.contextvars.bound_contextvars(webhook_id=webhook_id, event_id=event.id,
-                                                 event_type=event.event_type, company_id=event.company_id):
-        kind = res.adapter.classify_webhook(event.event_type)
-        if kind == "unknown":
-            metrics.WEBHOOKS.labels(provider, "unknown").inc()
-            log.warning("webhook.unknown_type")
-            return _json(400, error={"message": f"Unknown webhook event type {event.event_type!r}"})
+    kind = res.adapter.classify_webhook(event.event_type)
+    if kind == "unknown":
+        _count(provider, "unknown")
+        log.warning("webhook.unknown_type", **_context(webhook_id, event))
+        return _json(400, error={"message": f"Unknown webhook event type {event.event_type!r}"})
+    try:
         stored = await request.app[STORE].store(
             Delivery(provider, webhook_id, event.event_type, raw.decode(), kind == "handled"))
-        outcome = "duplicate" if not stored else ("accepted" if kind == "handled" else "ignored")
-        metrics.WEBHOOKS.labels(provider, outcome).inc()
-        log.info("webhook.received", outcome=outcome)
-        return _json(200, status=outcome)
+    except (UnicodeDecodeError, asyncpg.DataError) as exc:  # signed, but no text or JSON we can keep
+        _count(provider, "malformed")
+        log.warning("webhook.malformed", reason=str(exc), **_context(webhook_id, event))
+        return _json(400, error={"message": f"Webhook body cannot be stored: {exc}"})
+    outcome = "duplicate" if not stored else ("accepted" if kind == "handled" else "ignored")
+    _count(provider, outcome)
+    if _levels.isEnabledFor(logging.INFO):
+        log.info("webhook.received", outcome=outcome, **_context(webhook_id, event))
+    return web.Response(body=_ANSWERS[outcome], content_type="application/json")
+
+
+def _context(webhook_id: str, event) -> dict:
+    return {"webhook_id": webhook_id, "event_id": event.id, "event_type": event.event_type,
+            "company_id": event.company_id}

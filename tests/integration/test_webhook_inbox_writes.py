@@ -9,6 +9,7 @@ import json
 
 import asyncpg
 
+from contracts.commands import WebhookReference, parse_message
 from services.webhook_receiver.inbox_writes import Delivery, DeliveryStore
 
 pytest_plugins = ("tests.support.inproc",)  # its fixtures: db_dsn, pool
@@ -44,6 +45,9 @@ async def test_a_burst_is_one_statement_and_each_request_gets_its_own_outcome(po
     queued = await pool.fetch("SELECT message_id, body FROM outbox ORDER BY id")
     assert [(r["message_id"], r["body"]) for r in queued] == [
         ("codat:a", {"provider": "codat", "webhook_id": "a"}), ("codat:c", {"provider": "codat", "webhook_id": "c"})]
+    # the statement builds the queue message itself: it is the contract's WebhookReference
+    assert parse_message(WebhookReference, queued[0]["body"], "webhook reference") == WebhookReference(
+        provider="codat", webhook_id="a")
 
 
 async def test_a_delivery_the_database_refuses_fails_alone(pool):
@@ -58,3 +62,39 @@ async def test_a_delivery_the_database_refuses_fails_alone(pool):
     assert isinstance(outcomes[1], asyncpg.PostgresError)
     assert {r["webhook_id"] for r in await pool.fetch("SELECT webhook_id FROM webhook_deliveries")} == {
         "first", "ok-1", "ok-2"}
+
+
+class Overlapping:
+    """The pool, holding each statement a moment so that the next one starts beside it."""
+
+    def __init__(self, pool) -> None:
+        self.pool, self.in_flight, self.most = pool, 0, 0
+
+    async def fetchrow(self, sql, *args):
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)
+            return await self.pool.fetchrow(sql, *args)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_two_statements_in_flight_store_each_id_once(pool):
+    overlapping = Overlapping(pool)
+    store = DeliveryStore(overlapping, writers=2)
+    ids = [f"id-{i:02d}" for i in range(30)]
+
+    async def wave(order: list[str]) -> list[bool]:
+        return await asyncio.gather(*(store.store(_delivery(i)) for i in order))
+
+    first = asyncio.ensure_future(wave(ids))
+    while not overlapping.in_flight:  # the first statement is on its way: the reversed wave goes beside it
+        await asyncio.sleep(0)
+    second = await wave(ids[::-1])
+    outcomes = dict(zip(ids, await first, strict=True))
+    assert overlapping.most == 2
+    for webhook_id, stored_later in zip(ids[::-1], second, strict=True):
+        assert outcomes[webhook_id] != stored_later  # exactly one of the two requests stored it
+    assert await pool.fetchval("SELECT count(*) FROM webhook_deliveries") == 30
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 30
