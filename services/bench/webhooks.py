@@ -5,7 +5,8 @@ stored, queued and processed to "no connected connection"), C at a time, against
 `ledgersync webhook-receiver` alone (a process of its own, its processor in a child process), then
 against the bare floor (floors.py: HMAC check, one INSERT, 204) on the same database. Also
 printed: how long after the last answer the receiver's processor had applied every delivery,
-and the CPU per delivery of the receiver and its processor child."""
+and the CPU per delivery of the receiver and its processor child together (until every delivery
+is processed), of the receiver process alone while it answered, and of the floor's process."""
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ from standardwebhooks.webhooks import Webhook
 
 from services.bench.isolation import free_port, isolated, wait_ready
 from services.bench.load import Request, compare, load, wait_listening
-from services.bench.procs import family_cpu_s, processes
+from services.bench.procs import cpu_s, family_cpu_s, processes
 from services.bench.scenario import wait_until
 from services.core.db import create_pool
 from services.core.migrate import migrate
@@ -44,10 +45,11 @@ async def run_webhooks(settings: Settings, count: int = 5000, concurrency: int =
         async with processes() as running:
             pid = await running.start(bench, "webhook-receiver")
             await wait_ready([bench.webhook_port], 60)
-            cpu = family_cpu_s(pid)
+            cpu, own = family_cpu_s(pid), cpu_s(pid)
             ours = await load(deliveries(count, f"http://127.0.0.1:{bench.webhook_port}/webhooks/codat", secret),
                               concurrency)
             answered = time.perf_counter()
+            ours["receiver_cpu_ms_per_delivery"] = round((cpu_s(pid) - own) * 1000 / count, 3)
             pool = await create_pool(bench.database_url, 1, 1)
             try:
                 async def processed() -> bool:
@@ -60,9 +62,11 @@ async def run_webhooks(settings: Settings, count: int = 5000, concurrency: int =
                         cpu_ms_per_delivery=round((family_cpu_s(pid) - cpu) * 1000 / count, 2))
             await running.stop()
             port = free_port()
-            await running.start(bench, "webhooks", "--port", str(port), "--dsn", bench.database_url,
+            floor_pid = await running.start(bench, "webhooks", "--port", str(port), "--dsn", bench.database_url,
                                 "--secret", secret, module="services.bench.floors")
             await wait_listening(port)
+            own = cpu_s(floor_pid)
             floor = await load(deliveries(count, f"http://127.0.0.1:{port}/webhooks/codat", secret), concurrency)
+            floor["cpu_ms_per_delivery"] = round((cpu_s(floor_pid) - own) * 1000 / count, 3)
     return {"deliveries": count, "concurrency": concurrency, "webhook_receiver": ours, "floor": floor,
             **compare(ours, floor)}
