@@ -5,16 +5,21 @@ its own, run as ``python -m services.bench.floors webhooks|records --port P --ds
   delivery (once per webhook id), 204;
 - ``records``: aiohttp + asyncpg: one keyset page of synced records (entity, object type,
   created after a moment, 100 by created_at, id) as JSON.
-Nothing else: no auth, logs, metrics or contracts. That is the difference."""
+Nothing else: no auth, logs, metrics or contracts. That is the difference. Each runs on the event
+loop the services run on (``LEDGERSYNC_EVENT_LOOP``: uvloop by default), so the loop is no part
+of the difference either."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from datetime import datetime
 
 import asyncpg
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from services.core.settings import Settings
 
 DELIVERIES = """CREATE TABLE IF NOT EXISTS floor_deliveries
     (webhook_id text PRIMARY KEY, body jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now())"""
@@ -62,6 +67,15 @@ async def serve(kind: str, port: int, dsn: str, secret: str) -> web.Application:
     return records_app(pool)
 
 
+def _same_loop_as_the_services() -> None:
+    if Settings().event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            return
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=["webhooks", "records"])
@@ -69,6 +83,7 @@ def main() -> None:
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--secret", default="")
     args = parser.parse_args()
+    _same_loop_as_the_services()
     web.run_app(serve(args.kind, args.port, args.dsn, args.secret), host="127.0.0.1", port=args.port,
                 access_log=None, print=None)
 
