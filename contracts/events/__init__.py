@@ -23,11 +23,11 @@ from contracts.events.outbound import (
                                      ProductDiscoveredData,
                                      SyncedRecordStatusChangedData,
 )
-from contracts.events.parsing import make_event, parse_domain_event
+from contracts.events.parsing import load_object, make_event, parse_domain_event
 
 __all__ = [
     "DOMAIN_EVENT_TYPES", "OUTBOUND_EVENT_TYPES", "LEDGERSYNC_SOURCE",
-    "CloudEvent", "envelope_model", "envelope_name", "parse_domain_event", "make_event",
+    "CloudEvent", "envelope_model", "envelope_name", "parse_domain_event", "load_object", "make_event",
     "EntityData", "EntitySettings", "CounterpartData", "Address", "ProductData", "Price",
     "ReceivableData", "ReceivableLineItem", "CreditNoteData", "PaymentRecordData", "PaymentObject",
     "PayableData", "PayableLineItem",

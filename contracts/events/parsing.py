@@ -19,14 +19,15 @@ from contracts.events.outbound import LEDGERSYNC_SOURCE, OUTBOUND_EVENT_TYPES
 _ENVELOPE = CloudEvent[dict[str, Any]]
 
 
-def parse_domain_event(raw: bytes | str, routing_key: str | None = None) -> CloudEvent[Any]:
-    """Parse and validate one domain event as delivered (body and routing key).
+def parse_domain_event(raw: bytes | str | dict[str, Any], routing_key: str | None = None) -> CloudEvent[Any]:
+    """Parse and validate one domain event as delivered (body and routing key; a body decoded
+    already by ``load_object`` is taken as it is, so a consumer that keeps it parses it once).
 
     Returns a `CloudEvent` whose `data` is the type's model (`DOMAIN_EVENT_TYPES`).
     Raises `ContractViolation` when the body is not JSON, not an object, not a valid
     envelope, of an unknown type, of another type than its routing key, or its data is invalid.
     """
-    obj = _load_object(raw)
+    obj = raw if isinstance(raw, dict) else load_object(raw)
     try:
         envelope = _ENVELOPE.model_validate(obj)
     except ValidationError as exc:
@@ -66,7 +67,8 @@ def make_event(type: str, data: BaseModel | dict[str, Any], entity_id: UUID | st
     return event.model_dump(mode="json", exclude_none=False)
 
 
-def _load_object(raw: bytes | str) -> dict[str, Any]:
+def load_object(raw: bytes | str) -> dict[str, Any]:
+    """A body's JSON object; ``ContractViolation`` when it is not JSON or not an object."""
     try:
         obj = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

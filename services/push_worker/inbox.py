@@ -7,7 +7,6 @@ handler may return work to run once the transaction committed (the event is dedu
 that work must never need the event delivered again)."""
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ import structlog
 from aio_pika.abc import AbstractIncomingMessage
 
 from contracts.errors import ContractViolation
-from contracts.events import parse_domain_event
+from contracts.events import load_object, parse_domain_event
 from services.core.bus import routing_key
 from services.core.errors import PermanentError
 
@@ -60,7 +59,8 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | 
 
     async def consume(message: AbstractIncomingMessage) -> None:
         try:
-            event = parse_domain_event(message.body, routing_key(message))
+            body = load_object(message.body)  # parsed once: validated here, stored in the inbox below
+            event = parse_domain_event(body, routing_key(message))
         except ContractViolation as exc:
             raise PermanentError(f"invalid event: {exc.reason}") from exc
         handler = handlers.get(event.type)
@@ -69,7 +69,7 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | 
         with structlog.contextvars.bound_contextvars(event_id=event.id, event_type=event.type,
                                                      entity_id=str(event.entityid)):
             async with pool.acquire() as conn, conn.transaction():
-                after = await _apply(conn, handler, Received(event, json.loads(message.body),
+                after = await _apply(conn, handler, Received(event, body,
                                                              bool(message.redelivered)))
             if after == DUPLICATE:
                 log.info("event.duplicate_ignored")

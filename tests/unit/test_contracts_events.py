@@ -16,6 +16,7 @@ from contracts.events import (
     CreditNoteData,
     PayableData,
     ReceivableData,
+    load_object,
     make_event,
     parse_domain_event,
 )
@@ -261,3 +262,15 @@ def test_product_discovered_and_connection_events():
     assert changed["data"]["status"] == "connected"
     assert set(OUTBOUND_EVENT_TYPES) == {"accounting_connection.status_changed",
                                          "synced_record.status_changed", "product.discovered"}
+
+
+def test_a_body_decoded_once_is_validated_as_the_raw_one_and_refused_alike():
+    raw_body = raw(envelope("receivable.issued"))
+    decoded = load_object(raw_body)
+    assert parse_domain_event(decoded, routing_key="receivable.issued") == parse_domain_event(
+        raw_body, routing_key="receivable.issued")
+    for bad, reason in ((b"[1, 2]", "not a JSON object"), (b"{nope", "not JSON")):
+        with pytest.raises(ContractViolation, match=reason):
+            load_object(bad)
+    with pytest.raises(ContractViolation, match="does not match"):
+        parse_domain_event(decoded, routing_key="credit_note.issued")
