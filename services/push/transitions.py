@@ -38,17 +38,10 @@ async def ensure_record(conn, connection, object_type: str, object_id, object_up
 
 
 async def start(conn, connection, object_type: str, object_id, object_updated_at):
-    """A new record of the object, created pending and queued."""
-    row = await create(conn, connection, object_type, object_id, object_updated_at)
+    """A new record of the object (its caller found none), created pending and queued."""
+    row = await repo.stored(conn, repo.new(connection, object_type, object_id, object_updated_at=object_updated_at))
     await request_push(conn, row)
     return row
-
-
-async def create(conn, connection, object_type: str, object_id, object_updated_at, *, known_absent=False):
-    """A new record of the object, created pending; the caller pushes it (``known_absent``: the
-    caller looked for it under a lock that keeps it absent)."""
-    return await repo.save(conn, connection, object_type, object_id, sync_status="pending",
-                           object_updated_at=object_updated_at, known_absent=known_absent)
 
 
 async def repush(conn, record, reason: str) -> object:

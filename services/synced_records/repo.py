@@ -108,11 +108,9 @@ async def stored(conn, record, *, also: str = "", also_args: tuple = (), returni
     return row
 
 
-async def save(conn, connection, object_type: str, object_id, *, known_absent: bool = False,
-               **fields) -> asyncpg.Record:
-    """Create or change the record of an object; only given fields change (``known_absent``: the
-    caller found none under a lock that keeps it so: created without looking again)."""
-    current = None if known_absent else await find(conn, connection["id"], object_type, object_id, for_update=True)
+async def save(conn, connection, object_type: str, object_id, **fields) -> asyncpg.Record:
+    """Create or change the record of an object; only given fields change."""
+    current = await find(conn, connection["id"], object_type, object_id, for_update=True)
     now = datetime.now(UTC)
     if current is None:
         return await stored(conn, new(connection, object_type, object_id, **fields))
