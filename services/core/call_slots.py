@@ -36,6 +36,7 @@ class _Company:
     free: list[tuple[int, float]] = field(default_factory=list)  # (slot, leased at), unused
     waiters: deque[asyncio.Future] = field(default_factory=deque)
     polling: bool = False
+    leasing: bool = False  # a call is asking the database for a slot of its own right now
     seeded: bool = False
 
 
@@ -91,13 +92,18 @@ class PgSlots:
             if time.monotonic() - at < self.hold_s:
                 return slot, at
             self._release_later(key, [slot])
-        if not company.waiters:
-            leased = await self._lease(key, 1)
+        if not company.waiters and not company.leasing:  # the others wait for the poller: one ask at a time
+            company.leasing = True
+            try:
+                leased = await self._lease(key, 1)
+            finally:
+                company.leasing = False
             if leased:
                 return leased[0], time.monotonic()
         waiter = asyncio.get_running_loop().create_future()
         company.waiters.append(waiter)
-        if not company.polling:
+        if not company.polling:  # set here, not when the poller first runs: one poller per company
+            company.polling = True
             self._spawn(self._poll(key, company))
         try:
             return await waiter
@@ -108,7 +114,6 @@ class PgSlots:
 
     async def _poll(self, key: str, company: _Company) -> None:
         """While calls wait here, ask the database for free slots for all of them."""
-        company.polling = True
         try:
             while True:
                 waiting = sum(1 for w in company.waiters if not w.done())

@@ -83,3 +83,37 @@ async def test_a_slot_leased_while_closing_is_given_back(pool):
     gate.set()  # then the poll's lease answers: it gets that slot, with nobody waiting for it
     await shutdown
     assert await pool.fetchval("SELECT count(*) FROM provider_call_slots WHERE holder IS NOT NULL") == 0
+
+
+async def test_a_burst_of_calls_beyond_the_cap_asks_the_database_once_at_a_time(pool, monkeypatch):
+    """Twenty calls at once for a cap of two: one asks for a slot itself, the rest wait for one
+    poller; they never each poll the database (which once made a burst cost a lease per call)."""
+    slots = PgSlots(pool, 2, call_timeout_s=5, poll_s=0.05)
+    asks, asking, most_asking = [], 0, 0
+    lease = slots._lease
+
+    async def counted(key: str, want: int):
+        nonlocal asking, most_asking
+        asking += 1
+        most_asking = max(most_asking, asking)
+        try:
+            leased = await lease(key, want)
+        finally:
+            asking -= 1
+        asks.append((want, len(leased)))
+        return leased
+    monkeypatch.setattr(slots, "_lease", counted)
+    release = asyncio.Event()
+
+    async def call() -> None:
+        async with slots.slot("burst"):
+            await release.wait()
+    calls = [asyncio.create_task(call()) for _ in range(20)]
+    await eventually(lambda: sum(n for _, n in asks) == 2, what="both slots leased")
+    await asyncio.sleep(0.3)  # the waiters poll meanwhile: one poller, every 50 ms
+    release.set()
+    await asyncio.gather(*calls)
+    await slots.close()
+    assert most_asking <= 2  # the first call asking for itself and one poller for the rest, never one per call
+    assert len(asks) < 20
+    assert await pool.fetchval("SELECT count(*) FROM provider_call_slots WHERE holder IS NOT NULL") == 0
