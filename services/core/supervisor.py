@@ -3,7 +3,7 @@ subscription dies (channel closed by an error, consumer cancelled by the broker,
 lost), re-declares the topology and subscribes again with backoff, and says so in the logs
 (``consumer.lost`` / ``consumer.resumed``, with the queue and the reason) and in the gauge
 ``ledgersync_consumers_subscribed``. Messages that were in flight on a dead channel are
-redelivered by the broker; nothing is acked that was not committed (``bus.Consumer``)."""
+redelivered by the broker; nothing is acked that was not committed (``Consumer``)."""
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aio_pika.abc import AbstractChannel
 
+from services.core.consumer import Consumer
 from services.core import bus, metrics
 from services.core.broker import Broker, reconnect_s
 
@@ -29,7 +30,7 @@ class ConsumerSupervisor:
         self.broker, self.queue, self.handler = broker, queue, handler
         self.database_up = database_up
         self.prefetch, self.declare = prefetch, declare
-        self.consumer: bus.Consumer | None = None
+        self.consumer: Consumer | None = None
         self.state = NOT_SUBSCRIBED
         self._inflight: set[asyncio.Task] = set()  # across channels: stop() waits for them all
         self._task: asyncio.Task | None = None
@@ -61,7 +62,7 @@ class ConsumerSupervisor:
         underlay = await channel.get_underlay_channel()
         underlay.on_consumer_cancel_callbacks.add(lambda _frame: on_lost("cancelled by the broker"))
         await self.declare(channel)  # the queue may have been deleted, or the broker reset
-        self.consumer = bus.Consumer(channel, bus.Publisher(channel), self.queue, self.handler,
+        self.consumer = Consumer(channel, bus.Publisher(channel), self.queue, self.handler,
                                      inflight=self._inflight, database_up=self.database_up)
         await self.consumer.start()
         return channel

@@ -7,8 +7,11 @@ handler may return work to run once the transaction committed (the event is dedu
 that work must never need the event delivered again)."""
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 
 import asyncpg
 import structlog
@@ -16,7 +19,7 @@ from aio_pika.abc import AbstractIncomingMessage
 
 from contracts.errors import ContractViolation
 from contracts.events import load_object, parse_domain_event
-from services.core.bus import routing_key
+from services.core.bus import ATTEMPT_HEADER, routing_key
 from services.core.errors import PermanentError
 
 log = structlog.get_logger(__name__)
@@ -55,9 +58,11 @@ async def _apply(conn, handler, received: Received) -> str | AfterCommit | None:
 
 
 def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | WritesInbox]):
-    """The callback for queue ledgersync.push-worker: one event, one transaction, then ack."""
+    """The callback for queue ledgersync.push-worker: one event, one transaction, then ack; or
+    (``consume.batch``) the events delivered meanwhile in one transaction, each acked once what
+    its handler left for after the commit is done."""
 
-    async def consume(message: AbstractIncomingMessage) -> None:
+    def parsed(message: AbstractIncomingMessage):
         try:
             body = load_object(message.body)  # parsed once: validated here, stored in the inbox below
             event = parse_domain_event(body, routing_key(message))
@@ -66,16 +71,57 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | 
         handler = handlers.get(event.type)
         if handler is None:
             raise PermanentError(f"no handler for event type {event.type!r}")
-        with structlog.contextvars.bound_contextvars(event_id=event.id, event_type=event.type,
-                                                     entity_id=str(event.entityid)):
-            async with pool.acquire() as conn, conn.transaction():
-                after = await _apply(conn, handler, Received(event, body,
-                                                             bool(message.redelivered)))
-            if after == DUPLICATE:
-                log.info("event.duplicate_ignored")
-                return
+        return handler, Received(event, body, bool(message.redelivered))
+
+    def bound(received: Received):
+        event = received.event
+        return structlog.contextvars.bound_contextvars(event_id=event.id, event_type=event.type,
+                                                       entity_id=str(event.entityid))
+
+    def settled(after) -> None:
+        if after == DUPLICATE:
+            log.info("event.duplicate_ignored")
+        else:
             log.info("event.applied")
-            if after is not None:
+
+    async def consume(message: AbstractIncomingMessage) -> None:
+        handler, received = parsed(message)
+        with bound(received):
+            async with pool.acquire() as conn, conn.transaction():
+                after = await _apply(conn, handler, received)
+            settled(after)
+            if after is not None and after != DUPLICATE:
                 await after()
 
+    async def batch(messages: list[AbstractIncomingMessage]):
+        """Every event in one transaction, each in a context of its own (its logs' fields, and
+        its after-commit work's); returns that work per message, to run once it committed."""
+        each = [(parsed(m), m, contextvars.copy_context()) for m in messages]  # a bad one: each alone
+        afters = []
+        async with pool.acquire() as conn, conn.transaction():
+            for (handler, received), message, context in each:
+                afters.append(await asyncio.create_task(_apply_bound(conn, handler, received, message),
+                                                        context=context))
+        work = []
+        for (_, _, context), after in zip(each, afters, strict=True):
+            context.run(settled, after)
+            work.append(None if after is None or after == DUPLICATE else partial(_after, after, context))
+        return work
+
+    consume.batch, consume.batch_of_one = batch, True
     return consume
+
+
+async def _apply_bound(conn, handler, received: Received, message: AbstractIncomingMessage):
+    """One event of a batch, run in a context of its own that keeps the fields a lone message's
+    logs have, for its after-commit work too."""
+    event = received.event
+    structlog.contextvars.bind_contextvars(
+        message_id=message.message_id, routing_key=routing_key(message),
+        attempt=int((message.headers or {}).get(ATTEMPT_HEADER, 1)),
+        event_id=event.id, event_type=event.type, entity_id=str(event.entityid))
+    return await _apply(conn, handler, received)
+
+
+def _after(after: AfterCommit, context: contextvars.Context) -> asyncio.Task:
+    return asyncio.create_task(after(), context=context)

@@ -10,6 +10,7 @@ import signal
 import aiormq
 import pytest
 
+from services.core.consumer import Consumer
 from services.core import bus, lifecycle, retry, topology
 from services.core.errors import Deferred, RetryableError, ValidationFailed
 from tests.support.inproc import declare_work_queue, eventually, start_consumer
@@ -232,7 +233,7 @@ async def test_serve_returns_only_after_its_consumers_finished_their_messages(am
         finished.append(message.message_id)
 
     consumer_channel = await bus.open_channel(amqp, prefetch=1)
-    consumer = bus.Consumer(consumer_channel, bus.Publisher(consumer_channel), work.name, slow)
+    consumer = Consumer(consumer_channel, bus.Publisher(consumer_channel), work.name, slow)
     serving = asyncio.create_task(lifecycle.serve([lifecycle.ConsumerComponent("c", consumer)], stop))
     try:
         await publish(channel, work.name, "first", "second")
@@ -362,4 +363,45 @@ async def test_a_failing_batch_goes_one_by_one_and_only_the_bad_message_is_dead_
     assert dead.message_id == "poison"
     assert dead.headers[bus.REASON_HEADER] == "ValidationFailed: total_amount is missing"
     for leftover in (work.queue, *work.retries):
+        assert await work.drain(leftover) == []
+
+
+async def test_what_a_batch_leaves_for_after_its_commit_settles_each_message_while_the_next_batch_runs(
+        amqp, channel, work):
+    """A batch that returns work per message: a message with none is acked at once; one whose
+    work is still running stays unacked while the next batch is taken; failing work settles
+    its own message only (here: dead-lettered with its reason)."""
+    gate, batches, finished = asyncio.Event(), [], []
+
+    async def handler(message):
+        raise AssertionError("every message here goes through the batch")
+
+    async def slow():
+        await gate.wait()
+        finished.append("b")
+
+    async def bad():
+        raise ValidationFailed("the provider refused it for good")
+
+    async def batch(messages):
+        ids = [m.message_id for m in messages]
+        batches.append(ids)
+        return [{"b": slow, "c": bad}.get(i) for i in ids]
+
+    handler.batch_of_one = True
+    consumer = await start_consumer(amqp, work.name, batching(handler, batch))
+    await publish(channel, work.name, "a", "b", "c")
+    await eventually(lambda: sum(len(b) for b in batches) == 3, what="a, b and c taken")
+    await eventually(lambda: len(consumer._inflight) == 1, what="only b's work left running")
+    await publish(channel, work.name, "d")
+    await eventually(lambda: batches[-1] == ["d"], what="the next batch, while b's work runs")
+    assert finished == []
+    gate.set()
+    await eventually(lambda: finished == ["b"] and not consumer._inflight, what="b's work done")
+    await shut(consumer)
+
+    [dead] = await work.drain(work.dlq)
+    assert dead.message_id == "c"
+    assert dead.headers[bus.REASON_HEADER] == "ValidationFailed: the provider refused it for good"
+    for leftover in (work.queue, *work.retries):  # a, b and d acked, c's copy in the dead letters
         assert await work.drain(leftover) == []

@@ -11,6 +11,7 @@ import aio_pika
 import aiormq
 import pytest
 
+from services.core.consumer import Consumer
 from services.core import bus, topology
 from services.core.broker import Broker, BrokerPublisher
 from services.core.supervisor import SUBSCRIBED, ConsumerSupervisor
@@ -76,7 +77,7 @@ async def send(broker, queue: str, *ids: str) -> None:
         await BrokerPublisher(broker).publish("", queue, {"id": message_id}, message_id=message_id)
 
 
-def resumed(supervisor, before: bus.Consumer | None):
+def resumed(supervisor, before: Consumer | None):
     return supervisor.state == SUBSCRIBED and supervisor.consumer is not before
 
 

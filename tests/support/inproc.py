@@ -20,6 +20,7 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
+from services.core.consumer import Consumer
 from services.core import bus, topology
 from services.core.db import create_pool, drop_database
 from services.core.migrate import migrate
@@ -122,7 +123,7 @@ async def declare_work_queue(channel: AbstractChannel, retry_delays_s: tuple[flo
 async def start_consumer(amqp, queue: str, handler, *, prefetch: int = 32, database_up=None):
     """A `Consumer` on a channel of its own, set up as `open_resources` sets up the real one."""
     consumer_channel = await bus.open_channel(amqp, prefetch)
-    consumer = bus.Consumer(consumer_channel, bus.Publisher(consumer_channel), queue, handler,
+    consumer = Consumer(consumer_channel, bus.Publisher(consumer_channel), queue, handler,
                             database_up=database_up)
     await consumer.start()
     return consumer

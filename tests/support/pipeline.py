@@ -107,6 +107,16 @@ class Pipeline:
                                                       event["id"], redelivered=redelivered)))
         return event
 
+    async def events_together(self, *events: tuple[str, dict, str], redelivered: bool = False) -> list[dict]:
+        """Domain events (type, data, entity id) delivered together: the push-worker's batch takes
+        them in one transaction, then runs what each left for after the commit."""
+        made = [make_event(type_, data, entity_id, source="tests") for type_, data, entity_id in events]
+        messages = [Message(json.dumps(e).encode(), e["type"], "domain.events", e["id"], redelivered=redelivered)
+                    for e in made]
+        work = await asyncio.create_task(self.domain.batch(messages))
+        await asyncio.gather(*(w() for w in work if w is not None))
+        return made
+
     async def webhook(self, body: dict, *, webhook_id: str | None = None, secret: str | None = None):
         """A provider webhook POSTed to the receiver (the double's kind); its answer."""
         headers = {SECRET_HEADER: secret or self.settings.provider_webhook_secret,
