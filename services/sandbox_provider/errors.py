@@ -1,9 +1,13 @@
 """Codat's error body (``ErrorMessage``) and the one exception every sandbox view raises."""
 from __future__ import annotations
 
+import json
 import uuid
 
+import orjson
 from aiohttp import web
+
+from services.core.jsonio import json_value
 
 SERVICE = "PublicApi"
 
@@ -49,10 +53,20 @@ def bad_request(message: str, errors: list[dict] | None = None) -> CodatError:
     return CodatError(400, message, errors)
 
 
+def loads(text: str):
+    """What ``json.loads`` makes of ``text`` (the same value, the same errors), faster: orjson
+    first (exact beyond 64 bits too, through ``json_value``); what orjson refuses and the
+    standard library may still take (NaN, 1e400, a lone surrogate) goes to the standard library."""
+    try:
+        return json_value(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 async def json_object(request: web.Request) -> dict:
     """The request body as a JSON object, or a 400 that says why not."""
     try:
-        body = await request.json()
+        body = await request.json(loads=loads)
     except ValueError:
         raise bad_request("The request body is not valid JSON",
                           [validation_item(None, "The request body is not valid JSON", "JsonParse")]) from None

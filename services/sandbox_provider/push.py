@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 from services.core.jsonio import json_bytes, json_text
 import time
@@ -78,6 +77,12 @@ def _new_operation(company: Company, connection: Connection, data_type: str,
     return op
 
 
+def _pending_copy(op: dict) -> dict:
+    """A deep copy of a Pending operation as ``_new_operation`` makes it (its values are
+    strings and numbers but for the empty validation and changes), for the answer to keep."""
+    return {**op, "validation": {"errors": [], "warnings": []}, "changes": []}
+
+
 @routes.post("/companies/{companyId}/connections/{connectionId}/push/{dataType}", name=PUSH_ROUTE)
 async def push(request: web.Request) -> web.Response:
     return await _accept(request, request.match_info["dataType"], None)
@@ -110,7 +115,7 @@ async def _accept(request: web.Request, data_type: str, record_id: str | None) -
         raise bad_request(f"The data connection {connection.id} is {connection.status}; "
                           "pushes need a Linked connection")
     op = _new_operation(company, connection, data_type, timeout)
-    answer = {**copy.deepcopy(op), "data": body}
+    answer = {**_pending_copy(op), "data": body}
     if key:
         _remember(company, key, fingerprint, answer)
     log.info("sandbox.push_accepted", company_id=company.id, data_type=data_type,
@@ -160,12 +165,14 @@ async def _complete(app: web.Application, company: Company, connection: Connecti
     outcome = "successful" if op["status"] == "Success" else "unsuccessful"
     log.info("sandbox.push_completed", company_id=company.id, data_type=op["dataType"],
              push_operation_key=op["pushOperationKey"], status=op["status"], record_id=record_id)
-    app[WEBHOOKS].send(f"{op['dataType']}.write.{outcome}", {
+    _, delivery = app[WEBHOOKS].prepare(f"{op['dataType']}.write.{outcome}", {
         "id": op["pushOperationKey"], "type": "Update" if update_id else "Create",
         "referenceCompany": company.reference(),
         "connectionId": connection.id, "requestedOnDate": op["requestedOnUtc"],
         "completedOnDate": op["completedOnUtc"], "status": op["status"],
         "record": {"id": record_id} if record_id else None}, company.id)
+    if delivery is not None:  # this task delivers it (a task of its own would cost one more)
+        await delivery
 
 
 @routes.get("/companies/{companyId}/push")

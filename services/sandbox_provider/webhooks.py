@@ -2,23 +2,42 @@
 from __future__ import annotations
 
 import asyncio
-from services.core.jsonio import json_text
+import base64
+import hmac
+import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
 
 import aiohttp
 import structlog
 from standardwebhooks.webhooks import Webhook
+from yarl import URL
+
+from services.core.jsonio import json_bytes
 
 from services.sandbox_provider.background import Background
-from services.sandbox_provider.clock import now, now_iso
+from services.sandbox_provider.clock import now_iso
 from services.sandbox_provider.faults import Faults
 from services.sandbox_provider.state import Timing
 
 log = structlog.get_logger(__name__)
 MAX_LOG = 5000  # deliveries kept for GET /admin/webhooks
+SECRET_PREFIX = "whsec_"
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret (``whsec_`` + base64); refused as the
+    standardwebhooks library refuses it (an empty secret, say)."""
+    Webhook(secret)
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
+
+
+def sign(key: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
+    """``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">``, as ``Webhook.sign`` writes it."""
+    digest = hmac.digest(key, b"%s.%d.%s" % (msg_id.encode(), timestamp, body), "sha256")
+    return "v1," + base64.b64encode(digest).decode()
 
 
 @dataclass
@@ -39,16 +58,17 @@ class WebhookDeliverer:
                  faults_for: Callable[[str | None], Faults], rng, background: Background,
                  timing: Timing) -> None:
         self._session = session
-        self._url = target_url
+        self._url = URL(target_url)
         self._signer = self._make_signer(secret)
         self._faults_for = faults_for
         self._rng = rng
         self._background = background
         self._timing = timing
         self.sent: deque[Delivery] = deque(maxlen=MAX_LOG)
+        self._timeout = aiohttp.ClientTimeout(total=timing.webhook_timeout_s)
 
     def _make_signer(self, secret: str):
-        return Webhook(secret)
+        return signing_key(secret)
 
     def _envelope(self, event_type: str, payload: dict) -> tuple[str, str, dict]:
         """(delivery id, generated date, body) of one event."""
@@ -58,6 +78,15 @@ class WebhookDeliverer:
 
     def send(self, event_type: str, payload: dict, company_id: str | None) -> Delivery:
         """Build, sign and deliver one event in the background; honours drop/duplicate faults."""
+        delivery, job = self.prepare(event_type, payload, company_id)
+        if job is not None:
+            self._background.spawn(job, name=f"webhook:{event_type}")
+        return delivery
+
+    def prepare(self, event_type: str, payload: dict,
+                company_id: str | None) -> tuple[Delivery, Coroutine | None]:
+        """What ``send`` does, but the delivery is handed back for the caller to await (a
+        background task already: one task less); None when the event is dropped."""
         delivery_id, generated, event = self._envelope(event_type, payload)
         delivery = Delivery(id=delivery_id, eventType=event_type, companyId=company_id,
                             generatedDate=generated)
@@ -67,14 +96,12 @@ class WebhookDeliverer:
             delivery.status = "dropped"
             log.info("sandbox.webhook_dropped", event_type=event_type, company_id=company_id,
                      webhook_id=delivery.id)
-            return delivery
+            return delivery, None
         if faults.duplicate_webhook_rate and self._rng.random() < faults.duplicate_webhook_rate:
             delivery.copies = 2
-        self._background.spawn(self._deliver(delivery, json_text(event)),
-                               name=f"webhook:{event_type}")
-        return delivery
+        return delivery, self._deliver(delivery, json_bytes(event))
 
-    async def _deliver(self, delivery: Delivery, body: str) -> None:
+    async def _deliver(self, delivery: Delivery, body: bytes) -> None:
         for copy in range(delivery.copies):
             delivered = await self._deliver_once(delivery, body)
             delivery.status = "delivered" if delivered else "failed"
@@ -82,24 +109,28 @@ class WebhookDeliverer:
                      event_type=delivery.eventType, company_id=delivery.companyId,
                      webhook_id=delivery.id, attempts=delivery.attempts, copy=copy + 1)
 
-    def _headers(self, delivery: Delivery, body: str) -> dict[str, str]:
-        sent_at = now()
+    def _headers(self, delivery: Delivery, body: bytes) -> dict[str, str]:
+        sent_at = int(time.time())
         return {"content-type": "application/json", "webhook-id": delivery.id,
-                "webhook-timestamp": str(int(sent_at.timestamp())),
-                "webhook-signature": self._signer.sign(delivery.id, sent_at, body)}
+                "webhook-timestamp": str(sent_at),
+                "webhook-signature": sign(self._signer, delivery.id, sent_at, body)}
+
+    def _client_timeout(self) -> aiohttp.ClientTimeout:
+        if self._timeout.total != self._timing.webhook_timeout_s:  # a test changed it
+            self._timeout = aiohttp.ClientTimeout(total=self._timing.webhook_timeout_s)
+        return self._timeout
 
     def _delays(self) -> tuple[float, ...]:
         return (0.0, *self._timing.webhook_backoff_s)
 
-    async def _deliver_once(self, delivery: Delivery, body: str) -> bool:
+    async def _deliver_once(self, delivery: Delivery, body: bytes) -> bool:
         for delay in self._delays():
             await asyncio.sleep(delay)
             delivery.attempts += 1
             headers = self._headers(delivery, body)
-            timeout = aiohttp.ClientTimeout(total=self._timing.webhook_timeout_s)
             try:
-                async with self._session.post(self._url, data=body.encode(), headers=headers,
-                                              timeout=timeout) as response:
+                async with self._session.post(self._url, data=body, headers=headers,
+                                              timeout=self._client_timeout()) as response:
                     if 200 <= response.status < 300:
                         return True
                     delivery.lastError = f"HTTP {response.status}"

@@ -8,6 +8,7 @@ import hmac
 
 from aiohttp import web
 
+from services.sandbox_provider.errors import loads
 from services.sandbox_provider.keys import STATE
 from services.sandbox_provider.middleware import inject_faults
 from services.sandbox_provider.railz.errors import RailzError
@@ -49,7 +50,7 @@ async def _company_id(request: web.Request) -> str | None:
     found = next((request.query[k] for k in ID_KEYS if request.query.get(k)), None)
     if found is None and request.method in ("POST", "PUT") and request.can_read_body:
         try:
-            body = await request.json()
+            body = await request.json(loads=loads)
         except ValueError:
             body = None
         if isinstance(body, dict):

@@ -5,7 +5,7 @@ from http import HTTPStatus
 
 from aiohttp import web
 
-from services.sandbox_provider.errors import CodatError
+from services.sandbox_provider.errors import CodatError, loads
 
 
 class RailzError(CodatError):
@@ -29,7 +29,7 @@ def bad_request(*messages: str) -> RailzError:
 
 async def json_object(request: web.Request) -> dict:
     try:
-        body = await request.json()
+        body = await request.json(loads=loads)
     except ValueError:
         raise bad_request("The request body is not valid JSON") from None
     if not isinstance(body, dict):

@@ -33,9 +33,9 @@ class RailzWebhookDeliverer(WebhookDeliverer):
         body = {"data": {"event": event_type, **payload}, "requestId": str(uuid.uuid4())}
         return body["requestId"], now_iso(), body
 
-    def _headers(self, delivery, body: str) -> dict[str, str]:
+    def _headers(self, delivery, body: bytes) -> dict[str, str]:
         return {"content-type": "application/json",
-                "Railz-Signature": signature_header(self._signer, body.encode())}
+                "Railz-Signature": signature_header(self._signer, body)}
 
     def _delays(self) -> tuple[float, ...]:
         return (0.0, *self._timing.webhook_backoff_s[:RETRIES])
