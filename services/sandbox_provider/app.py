@@ -54,6 +54,7 @@ def create_app(settings: Settings, *, timing: Timing | None = None,
                      webhook_url=settings.webhook_target_url)
             yield
             await app[BACKGROUND].close()
+            app[WEBHOOKS].close()
 
     app.cleanup_ctx.append(lifespan)
     for module in (companies, data, push, consent, admin):

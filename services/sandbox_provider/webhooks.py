@@ -13,13 +13,12 @@ from dataclasses import asdict, dataclass
 import aiohttp
 import structlog
 from standardwebhooks.webhooks import Webhook
-from yarl import URL
 
 from services.core.jsonio import json_bytes
-
 from services.sandbox_provider.background import Background
 from services.sandbox_provider.clock import now_iso
 from services.sandbox_provider.faults import Faults
+from services.sandbox_provider.http_post import Poster
 from services.sandbox_provider.state import Timing
 
 log = structlog.get_logger(__name__)
@@ -57,8 +56,7 @@ class WebhookDeliverer:
     def __init__(self, session: aiohttp.ClientSession, target_url: str, secret: str,
                  faults_for: Callable[[str | None], Faults], rng, background: Background,
                  timing: Timing) -> None:
-        self._session = session
-        self._url = URL(target_url)
+        self._poster = Poster(session, target_url)
         self._signer = self._make_signer(secret)
         self._faults_for = faults_for
         self._rng = rng
@@ -129,16 +127,19 @@ class WebhookDeliverer:
             delivery.attempts += 1
             headers = self._headers(delivery, body)
             try:
-                async with self._session.post(self._url, data=body, headers=headers,
-                                              timeout=self._client_timeout()) as response:
-                    if 200 <= response.status < 300:
-                        return True
-                    delivery.lastError = f"HTTP {response.status}"
+                status = await self._poster.post(headers, body, self._client_timeout())
+                if 200 <= status < 300:
+                    return True
+                delivery.lastError = f"HTTP {status}"
             except (TimeoutError, aiohttp.ClientError) as exc:
                 delivery.lastError = f"{type(exc).__name__}: {exc}"
             log.warning("sandbox.webhook_retry", event_type=delivery.eventType,
                         webhook_id=delivery.id, attempt=delivery.attempts, error=delivery.lastError)
         return False
+
+    def close(self) -> None:
+        """Closes the idle kept-alive connections (the session closes its own)."""
+        self._poster.close()
 
     def log_json(self, event_type: str | None = None, company_id: str | None = None) -> list[dict]:
         return [asdict(d) for d in self.sent

@@ -25,6 +25,7 @@ def install(app: web.Application, settings: Settings, timing: RailzTiming | None
                 session, settings.railz_webhook_target_url, settings.webhook_secrets[0], state.faults_for,
                 state.rng, app[BACKGROUND], state.timing)
             yield
+            app[RAILZ_WEBHOOKS].close()
 
     app.cleanup_ctx.append(webhooks)
     for module in (auth, businesses, data, push, sites, admin):
