@@ -59,6 +59,6 @@ async def announce_row(conn, event: dict, connection_id: uuid.UUID, *, also: str
     found = partner_event(event)
     return await conn.fetchrow(
         _statement(also, returning), *message_args(OWN_EXCHANGE, event["type"], event, found.id),
-        uuid.UUID(found.id), uuid.UUID(found.entity_id), found.object_type, found.action,
-        uuid.UUID(found.object_id), connection_id, found.description, found.object, found.created_at,
+        found.id, found.entity_id, found.object_type, found.action,  # uuid text: asyncpg encodes it as is
+        found.object_id, connection_id, found.description, found.object, found.created_at,
         found.event, ORDER_HOLD, *also_args)

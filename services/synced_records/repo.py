@@ -2,6 +2,7 @@
 announced as synced_record.status_changed through the outbox, with its partner webhooks."""
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -11,8 +12,11 @@ import structlog
 from contracts.events import make_event
 from services.core import metrics
 from services.partner_webhooks import fanout
+from services.synced_records import status_event
 
 log = structlog.get_logger(__name__)
+_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
+_counted: dict[tuple[str, str], object] = {}
 _TIMES = ("created_at", "updated_at", "last_pulled_at", "object_updated_at", "platform_updated_at",
           "provider_updated_at")
 
@@ -55,16 +59,27 @@ async def announce(conn, previous: str | None, row, *, also: str = "", also_args
     columns, in the same statement; then the status must change. Returns the statement's row."""
     if previous == row["sync_status"] and not also:
         return None
-    metrics.SYNCED_RECORDS.labels(row["object_type"], row["sync_status"]).inc()
-    event = make_event("synced_record.status_changed", {**to_api(row), "previous_status": previous},
-                       entity_id=str(row["entity_id"]))
+    _count(row["object_type"], row["sync_status"])
+    try:
+        event = status_event.built(row, previous)
+    except status_event.Unusual:  # the contract model's own way (which refuses what it must)
+        event = make_event(status_event.TYPE, {**to_api(row), "previous_status": previous},
+                           entity_id=str(row["entity_id"]))
     detail = {"from": previous, "to": row["sync_status"], "errors": row["errors"]}
     found = await fanout.announce_row(conn, event, row["connection_id"], also=_HISTORY + (", " + also if also else ""),
                                       also_args=(row["id"], detail, *also_args), returning=returning)
-    log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
-             object_id=str(row["object_id"]), previous=previous, to=row["sync_status"],
-             event_id=event["id"], partner_deliveries=found["deliveries"])
+    if _levels.isEnabledFor(logging.INFO):
+        log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
+                 object_id=str(row["object_id"]), previous=previous, to=row["sync_status"],
+                 event_id=event["id"], partner_deliveries=found["deliveries"])
     return found
+
+
+def _count(object_type: str, status: str) -> None:
+    counter = _counted.get((object_type, status))
+    if counter is None:
+        counter = _counted[object_type, status] = metrics.SYNCED_RECORDS.labels(object_type, status)
+    counter.inc()
 
 
 # every column of synced_records, in the order a new record's INSERT gives them
