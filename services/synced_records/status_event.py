@@ -45,8 +45,15 @@ def built(row, previous: str | None) -> dict[str, Any]:
     for name in ("platform_object_id", "provider_object_id"):
         if row[name] is not None and type(row[name]) is not str:
             raise Unusual
-    times = {name: None if row[name] is None and name not in _REQUIRED_TIMES else _time(row[name])
-             for name in _TIMES}
+    written: dict[datetime, str] = {}  # a row's times are mostly one moment: written once
+    times = {}
+    for name in _TIMES:
+        value = row[name]
+        if value is None and name not in _REQUIRED_TIMES:
+            times[name] = None
+        else:
+            text = written.get(value) if type(value) is datetime else None
+            times[name] = text or written.setdefault(value, _time(value))
     # in the contract model's field order (SyncedRecordStatusChangedData)
     data = {"id": _uuid(row["id"]), "created_at": times["created_at"], "updated_at": times["updated_at"],
             "errors": errors, "last_pulled_at": times["last_pulled_at"],
@@ -80,6 +87,8 @@ def _time(value) -> str:
     """An aware date-time as pydantic writes it once normalised to UTC (``…Z``)."""
     if type(value) is not datetime or value.tzinfo is None:
         raise Unusual
+    if value.tzinfo is UTC:  # as asyncpg and this process's clock give them
+        return value.isoformat()[:-6] + "Z"
     offset = value.utcoffset()
     if offset is None:
         raise Unusual
