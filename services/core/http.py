@@ -1,8 +1,9 @@
 """What every HTTP service has: /healthz, /readyz, /metrics, request context and metrics."""
 from __future__ import annotations
 
+import logging
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -12,6 +13,7 @@ from services.core import db, metrics
 from services.core.broker import BrokerUnavailable
 
 log = structlog.get_logger(__name__)
+_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
 ReadyCheck = Callable[[], Awaitable[dict]]  # part → "ok" | what is wrong (nested for consumers)
 SERVICE = web.AppKey("service", str)
 READY_CHECK = web.AppKey("ready_check", ReadyCheck)
@@ -23,28 +25,51 @@ def _route_name(request: web.Request) -> str:
     return info.canonical if info is not None else "unmatched"
 
 
+def new_request_id() -> str:
+    """A random (version 4) UUID in hex, as ``uuid.uuid4().hex`` writes it, without the UUID object."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    return raw.hex()
+
+
+_QUIET_ROUTES = frozenset(("/metrics", "/healthz", "/readyz"))
+_children: dict[tuple, tuple] = {}  # (service, method, route, status) → its two metric children
+
+
+def _record(service: str, method: str, route: str, status: int, elapsed: float) -> None:
+    key = (service, method, route, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (metrics.HTTP_REQUESTS.labels(service, method, route, str(status)),
+                                     metrics.HTTP_SECONDS.labels(service, route))
+    children[0].inc()
+    children[1].observe(elapsed)
+
+
 @web.middleware
 async def observe(request: web.Request, handler):
-    """Binds a request id to every log line of the request and records its metrics."""
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    """Binds a request id to every log line of the request and records its metrics (the context
+    bound and reset by its tokens, the metric children kept, the request's line built only when
+    INFO is on)."""
+    request_id = request.headers.get("X-Request-Id") or new_request_id()
     started = time.perf_counter()
     route = _route_name(request)
     status = 500
-    with structlog.contextvars.bound_contextvars(request_id=request_id, method=request.method,
-                                                 path=request.path):
-        try:
-            response = await handler(request)
-            status = response.status
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            elapsed = time.perf_counter() - started
-            service = request.app[SERVICE]
-            metrics.HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
-            metrics.HTTP_SECONDS.labels(service, route).observe(elapsed)
-            if route not in ("/metrics", "/healthz", "/readyz"):
-                log.info("http.request", status=status, route=route, ms=round(elapsed * 1000, 1))
+    tokens = structlog.contextvars.bind_contextvars(request_id=request_id, method=request.method,
+                                                    path=request.path)
+    try:
+        response = await handler(request)
+        status = response.status
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        _record(request.app[SERVICE], request.method, route, status, elapsed)
+        if route not in _QUIET_ROUTES and _levels.isEnabledFor(logging.INFO):
+            log.info("http.request", status=status, route=route, ms=round(elapsed * 1000, 1))
+        structlog.contextvars.reset_contextvars(**tokens)
     response.headers["X-Request-Id"] = request_id
     return response
 

@@ -6,6 +6,7 @@ batch fails, the consumer gives each delivery to ``consume`` alone (its own tran
 own outcome: a bad one is dead-lettered alone)."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -21,6 +22,7 @@ from services.push import settle
 from services.webhook_receiver.intake import Intake
 
 log = structlog.get_logger(__name__)
+_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
 
 # the batch's deliveries, locked in one order (so two batches never wait on each other in a circle)
 _DELIVERIES = ("SELECT d.* FROM webhook_deliveries d JOIN unnest($1::text[], $2::text[]) AS g(provider, webhook_id) "
@@ -89,9 +91,10 @@ async def _process(pool: asyncpg.Pool, adapter: ProviderAdapter, deliveries: lis
     finally:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(**outer)
-    for one in todo:
-        with structlog.contextvars.bound_contextvars(**one.context):
-            log.info("webhook.processed", outcome=one.outcome)
+    if _levels.isEnabledFor(logging.INFO):
+        for one in todo:
+            with structlog.contextvars.bound_contextvars(**one.context):
+                log.info("webhook.processed", outcome=one.outcome)
 
 
 async def _take(conn, adapter: ProviderAdapter, deliveries: list[_Delivery]) -> list[_Delivery]:
@@ -102,12 +105,12 @@ async def _take(conn, adapter: ProviderAdapter, deliveries: list[_Delivery]) -> 
     for one in deliveries:
         key = (one.provider, one.webhook_id)
         one.row = stored.get(key)
-        with structlog.contextvars.bound_contextvars(webhook_id=one.webhook_id, provider=one.provider):
-            if one.row is None:
-                raise PermanentError(f"no stored webhook delivery {one.provider}:{one.webhook_id}")
-            if one.row["processed_at"] is not None or key in seen:
+        if one.row is None:
+            raise PermanentError(f"no stored webhook delivery {one.provider}:{one.webhook_id}")
+        if one.row["processed_at"] is not None or key in seen:
+            with structlog.contextvars.bound_contextvars(webhook_id=one.webhook_id, provider=one.provider):
                 log.info("webhook.already_processed")
-                continue
+            continue
         seen.add(key)
         if adapter.classify_webhook(one.row["event_type"]) == "handled":
             one.notice = adapter.read_webhook(one.row["event_type"], one.row["body"])
