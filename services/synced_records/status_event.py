@@ -78,7 +78,7 @@ def new_id() -> str:
 
 
 def _uuid(value) -> str:
-    if type(value) is not uuid.UUID:
+    if not isinstance(value, uuid.UUID):  # asyncpg's own UUID is one too
         raise Unusual
     return str(value)
 

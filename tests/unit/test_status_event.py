@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from asyncpg.pgproto.pgproto import UUID as PgUUID
+from pydantic import TypeAdapter
 
 from contracts.events.parsing import make_event
 from services.synced_records import status_event
@@ -37,12 +39,15 @@ ROWS = [
           object_updated_at=NOW.astimezone(timezone(timedelta(hours=2)))), "pending"),
     (_row(platform=None, provider=None, last_pulled_at=NOW - timedelta(days=3)), "error"),
     (_row(object_type="payment_record", platform="quickbooks_online", provider="railz"), "done"),
+    # as rows come from asyncpg (its own UUID type) and times from a parsed event (pydantic's UTC)
+    (_row(id=PgUUID(str(uuid.uuid4())), entity_id=PgUUID(str(uuid.uuid4())), object_id=PgUUID(str(uuid.uuid4())),
+          object_updated_at=TypeAdapter(datetime).validate_python("2026-12-01T10:00:00.5Z")), None),
 ]
 
 
 @pytest.mark.parametrize(("row", "previous"), ROWS)
 def test_the_event_built_from_the_row_is_the_validated_one(row, previous):
-    built = status_event.built(row, previous)
+    built = status_event.built(row, previous)  # not Unusual: the rows the pipeline makes are built
     expected = _validated(row, previous)
     uuid.UUID(built["id"], version=4)
     assert datetime.fromisoformat(built["time"]) - datetime.now(UTC) < timedelta(seconds=5)
