@@ -126,6 +126,9 @@ class Broker:
 
     async def publish_channel(self, timeout: float | None = None) -> AbstractChannel:
         """A channel with publisher confirms on the current connection, opened when needed."""
+        channel = self._publish_channel
+        if channel is not None and not channel.is_closed and self.is_up:  # the usual case: no lock
+            return channel
         async with self._channel_lock:
             channel = self._publish_channel
             if channel is None or channel.is_closed or not self.is_up:
@@ -151,6 +154,12 @@ class BrokerPublisher:
 
     def __init__(self, broker: Broker, wait_s: float = 30.0) -> None:
         self.broker, self.wait_s = broker, wait_s
+        self._publisher: bus.Publisher | None = None  # of the channel last published on
+
+    def _on(self, channel) -> bus.Publisher:
+        if self._publisher is None or self._publisher.channel is not channel:
+            self._publisher = bus.Publisher(channel)
+        return self._publisher
 
     async def publish(self, exchange: str, routing_key: str, body: bytes | dict, *,
                       wait_s: float | None = None, **options) -> None:
@@ -159,7 +168,7 @@ class BrokerPublisher:
         while True:
             try:
                 channel = await self.broker.publish_channel(max(deadline - time.monotonic(), 0.001))
-                await bus.Publisher(channel).publish(exchange, routing_key, body, **options)
+                await self._on(channel).publish(exchange, routing_key, body, **options)
                 return
             except (asyncio.CancelledError, BrokerUnavailable):
                 raise

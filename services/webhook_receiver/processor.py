@@ -139,7 +139,8 @@ async def _settle(conn, todo: list[_Delivery], outer: dict) -> list[tuple[str, s
             one.outcome, marked = await _apply(conn, one.provider, one.notice, one.webhook_id, mine, touched)
         if not marked:
             marks.append((one.provider, one.webhook_id, one.outcome))
-        one.context = structlog.contextvars.get_contextvars()
+        if _levels.isEnabledFor(logging.INFO):  # for its line after the commit
+            one.context = structlog.contextvars.get_contextvars()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(**outer)
     return marks
