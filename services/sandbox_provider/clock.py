@@ -1,7 +1,10 @@
 """Timestamps as Codat writes them: ISO-8601 UTC with milliseconds and a ``Z``."""
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+
+_last: tuple[int, str] = (-1, "")  # the millisecond now_iso last wrote, and what it wrote
 
 
 def now() -> datetime:
@@ -13,7 +16,14 @@ def iso(moment: datetime) -> str:
 
 
 def now_iso() -> str:
-    return iso(now())
+    """``iso(now())``, written once per millisecond (a push writes the time several times
+    within one): the same clock, the same milliseconds (both truncate)."""
+    global _last
+    ms = time.time_ns() // 1_000_000
+    if ms != _last[0]:
+        seconds, millis = divmod(ms, 1000)
+        _last = (ms, iso(datetime.fromtimestamp(seconds, UTC).replace(microsecond=millis * 1000)))
+    return _last[1]
 
 
 def parse(text: str) -> datetime | None:

@@ -7,7 +7,6 @@ import uuid
 import orjson
 from aiohttp import web
 
-from services.core.jsonio import json_value
 
 SERVICE = "PublicApi"
 
@@ -53,12 +52,22 @@ def bad_request(message: str, errors: list[dict] | None = None) -> CodatError:
     return CodatError(400, message, errors)
 
 
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19  # 19 digits in a row: may be an integer orjson cannot keep exactly
+
+
 def loads(text: str):
-    """What ``json.loads`` makes of ``text`` (the same value, the same errors), faster: orjson
-    first (exact beyond 64 bits too, through ``json_value``); what orjson refuses and the
-    standard library may still take (NaN, 1e400, a lone surrogate) goes to the standard library."""
+    """What ``json.loads`` makes of ``text`` (the same value, the same errors), faster: orjson,
+    unless the text has 19 digits in a row (orjson reads an integer beyond 64 bits as a float)
+    or orjson refuses it (the standard library still takes NaN, 1e400, a lone surrogate)."""
     try:
-        return json_value(text)
+        raw = text.encode()
+    except UnicodeEncodeError:
+        return json.loads(text)
+    if _LONG_NUMBER in raw.translate(_DIGITS):
+        return json.loads(text)
+    try:
+        return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return json.loads(text)
 

@@ -2,9 +2,8 @@
 the numbers a platform keeps unique."""
 from __future__ import annotations
 
-import uuid
-
 from services.sandbox_provider.clock import now_iso
+from services.sandbox_provider.ids import new_id
 
 
 UNIQUE_FIELDS = ("invoiceNumber", "creditNoteNumber", "code")  # a platform refuses a second one
@@ -94,7 +93,7 @@ def stamp(record: dict, modified: str | None = None, source_modified: str | None
 
 def add_record(dataset: dict[str, dict], record: dict) -> dict:
     record = dict(record)
-    record["id"] = str(record.get("id") or uuid.uuid4())
+    record["id"] = str(record.get("id") or new_id())
     now = now_iso()
     stamp(record, now, now)
     dataset[record["id"]] = record

@@ -5,7 +5,6 @@ import asyncio
 import hashlib
 from services.core.jsonio import json_bytes, json_text
 import time
-import uuid
 
 import structlog
 from aiohttp import web
@@ -17,6 +16,7 @@ from services.sandbox_provider.errors import (
     json_object,
     not_found,
 )
+from services.sandbox_provider.ids import new_id
 from services.sandbox_provider.keys import BACKGROUND, STATE, WEBHOOKS
 from services.sandbox_provider.ledger import add_record, replace_record
 from services.sandbox_provider.paging import page_request, paged
@@ -67,7 +67,7 @@ def _remember(company: Company, key: str, fingerprint: str, answer: dict) -> Non
 def _new_operation(company: Company, connection: Connection, data_type: str,
                    timeout: int | None) -> dict:
     """A Pending PushOperation (no ``completedOnUtc`` until it completes: spec quirk)."""
-    op = {"companyId": company.id, "pushOperationKey": str(uuid.uuid4()),
+    op = {"companyId": company.id, "pushOperationKey": new_id(),
           "dataConnectionKey": connection.id, "dataType": data_type,
           "requestedOnUtc": now_iso(), "status": "Pending", "statusCode": 202,
           "validation": {"errors": [], "warnings": []}, "changes": []}

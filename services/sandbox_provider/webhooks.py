@@ -5,7 +5,6 @@ import asyncio
 import base64
 import hmac
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ from services.sandbox_provider.background import Background
 from services.sandbox_provider.clock import now_iso
 from services.sandbox_provider.faults import Faults
 from services.sandbox_provider.http_post import Poster
+from services.sandbox_provider.ids import new_id
 from services.sandbox_provider.state import Timing
 
 log = structlog.get_logger(__name__)
@@ -70,7 +70,7 @@ class WebhookDeliverer:
 
     def _envelope(self, event_type: str, payload: dict) -> tuple[str, str, dict]:
         """(delivery id, generated date, body) of one event."""
-        event = {"id": str(uuid.uuid4()), "eventType": event_type, "generatedDate": now_iso(),
+        event = {"id": new_id(), "eventType": event_type, "generatedDate": now_iso(),
                  "payload": payload}
         return event["id"], event["generatedDate"], event
 
