@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from services.core.jsonio import json_bytes, json_text
 import time
 
@@ -24,6 +25,7 @@ from services.sandbox_provider.state import PUSHABLE, Company, Connection
 from services.sandbox_provider.validation import validate_push
 
 log = structlog.get_logger(__name__)
+_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
 routes = web.RouteTableDef()
 IDEMPOTENCY_TTL_S = 90 * 60
 PUSH_ROUTE = "codat.push"
@@ -118,8 +120,9 @@ async def _accept(request: web.Request, data_type: str, record_id: str | None) -
     answer = {**_pending_copy(op), "data": body}
     if key:
         _remember(company, key, fingerprint, answer)
-    log.info("sandbox.push_accepted", company_id=company.id, data_type=data_type,
-             push_operation_key=op["pushOperationKey"], idempotency_key=key, updates=record_id)
+    if _levels.isEnabledFor(logging.INFO):  # below the level, not even its fields are gathered
+        log.info("sandbox.push_accepted", company_id=company.id, data_type=data_type,
+                 push_operation_key=op["pushOperationKey"], idempotency_key=key, updates=record_id)
     timeout_rate = state.faults_for(company.id).timeout_rate  # decided when requested
     times_out = bool(timeout_rate) and state.rng.random() < timeout_rate
     request.app[BACKGROUND].spawn(
@@ -163,8 +166,9 @@ async def _complete(app: web.Application, company: Company, connection: Connecti
     record_id = _outcome(company, connection, op, body, times_out, update_id)
     op["completedOnUtc"] = now_iso()
     outcome = "successful" if op["status"] == "Success" else "unsuccessful"
-    log.info("sandbox.push_completed", company_id=company.id, data_type=op["dataType"],
-             push_operation_key=op["pushOperationKey"], status=op["status"], record_id=record_id)
+    if _levels.isEnabledFor(logging.INFO):
+        log.info("sandbox.push_completed", company_id=company.id, data_type=op["dataType"],
+                 push_operation_key=op["pushOperationKey"], status=op["status"], record_id=record_id)
     _, delivery = app[WEBHOOKS].prepare(f"{op['dataType']}.write.{outcome}", {
         "id": op["pushOperationKey"], "type": "Update" if update_id else "Create",
         "referenceCompany": company.reference(),
