@@ -57,7 +57,10 @@ def create_app(settings: Settings, *, timing: Timing | None = None,
             app[WEBHOOKS].close()
 
     app.cleanup_ctx.append(lifespan)
-    for module in (companies, data, push, consent, admin):
+    # aiohttp tries the /companies/… routes in this order, and pushes are most of the calls; no
+    # push route's pattern matches a path another route does (test_sandbox_routes), so the order
+    # decides nothing but how many patterns a push is tried against
+    for module in (push, companies, data, consent, admin):
         app.router.add_routes(module.routes)
     install_railz(app, settings, railz_timing)  # the Railz surface, over the same ledger
     return app
