@@ -105,7 +105,7 @@ class Settings(BaseSettings):
 
     db_pool_min: int = 1
     db_pool_max: int = 10
-    prefetch: int = 32
+    prefetch: int = 64  # unacked messages per consumer: the most a batch takes in one transaction
 
     @cached_property
     def sandbox_url(self) -> str:
