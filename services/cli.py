@@ -6,7 +6,7 @@ import json
 import sys
 import uuid
 
-from services.core.event_loop import run_on_loop
+from services.core.event_loop import run_on_loop, tune_gc
 from services.core.logging import configure_logging
 from services.core.settings import Settings
 from services.core.topology import QUEUES
@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     # one-shot commands print results on stdout; their logs go to stderr, quietly
     quiet = args.command in ("partner", "operator", "bench", "migrate", "publish", "dlq", "webhooks")
     configure_logging(settings.log_format, "WARNING" if quiet else settings.log_level)
+    tune_gc(settings.gc_threshold)
     try:
         return run_on_loop(_run(args, settings), settings.event_loop)
     except KeyboardInterrupt:

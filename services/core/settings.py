@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # The event loop every command runs on: uvloop (libuv; cheaper sockets and scheduling) or
     # Python's own asyncio loop (also what runs when uvloop is not installed)
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    # allocations between two collections of the youngest generation (Python's default: 700);
+    # 0 leaves the collector as Python sets it (services/core/event_loop.py, tune_gc)
+    gc_threshold: int = Field(default=50_000, ge=0)
 
     log_format: Literal["json", "console", "auto"] = "auto"
     log_level: str = "INFO"

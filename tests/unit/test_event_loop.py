@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 
-from services.core.event_loop import run_on_loop
+from services.core.event_loop import run_on_loop, tune_gc
 from services.core.settings import Settings
 
 
@@ -37,3 +37,19 @@ def test_asyncio_with_a_warning_where_uvloop_is_missing(monkeypatch):
     with structlog.testing.capture_logs() as logs:
         assert _run("uvloop").startswith("asyncio")
     assert [entry["event"] for entry in logs] == ["event_loop.uvloop_missing"]
+
+
+def test_the_collector_is_paced_by_the_setting_and_left_alone_at_zero():
+    import gc
+
+    before = gc.get_threshold()
+    try:
+        tune_gc(0)
+        assert gc.get_threshold() == before
+        tune_gc(50_000)
+        assert gc.get_threshold() == (50_000, before[1], before[2])
+        assert gc.get_freeze_count() > 0  # what lives at start-up is left out of later collections
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert Settings().gc_threshold == 50_000
