@@ -9,6 +9,7 @@ import os
 import shlex
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,11 +103,16 @@ class Fleet:
 
 
 async def shell(command: str, what: str, timeout: float = 180.0) -> None:
-    proc = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE,
-                                                 stderr=asyncio.subprocess.STDOUT)
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    if proc.returncode != 0:
-        raise BenchError(f"{what} failed ({proc.returncode}): {command}\n{out.decode(errors='replace')[-2000:]}")
+    """Run ``command`` until it exits. Its output goes to a file, not a pipe: what the command
+    leaves running (rabbitmqctl's Erlang helpers) may keep a pipe open long after it exited,
+    and reading that pipe to its end then waited for the timeout (seen on uvloop)."""
+    with tempfile.TemporaryFile() as out:
+        proc = await asyncio.create_subprocess_shell(command, stdout=out, stderr=asyncio.subprocess.STDOUT)
+        await asyncio.wait_for(proc.wait(), timeout)
+        if proc.returncode != 0:
+            out.seek(0)
+            raise BenchError(f"{what} failed ({proc.returncode}): {command}\n"
+                             f"{out.read().decode(errors='replace')[-2000:]}")
 
 
 def rabbitmq_restart_command(node: str | None) -> str:

@@ -1,0 +1,28 @@
+"""The soak's shell commands (the broker's and the database's restarts) end when the command
+exits, even when it leaves a process behind that still holds its output open, as rabbitmqctl's
+Erlang helpers do: reading that output to its end once made a restart wait for its timeout."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import uvloop
+
+from services.bench.isolation import BenchError
+from services.bench.processes import shell
+
+LEAVES_A_HOLDER = "sleep 6 & echo restarted"  # exits at once; the sleep keeps stdout open 6 s
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_command_that_leaves_a_process_behind_ends_when_it_exits(loop):
+    run = uvloop.run if loop == "uvloop" else asyncio.run
+    started = time.monotonic()
+    run(shell(LEAVES_A_HOLDER, "a restart", timeout=10))
+    assert time.monotonic() - started < 3
+
+
+def test_a_failing_command_says_what_it_printed():
+    with pytest.raises(BenchError, match=r"a restart failed \(3\).*\n.*broker is not installed"):
+        asyncio.run(shell("echo 'broker is not installed' >&2; exit 3", "a restart", timeout=10))
