@@ -1,7 +1,6 @@
 """What every HTTP service has: /healthz, /readyz, /metrics, request context and metrics."""
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -11,9 +10,10 @@ from aiohttp import web
 
 from services.core import db, metrics
 from services.core.broker import BrokerUnavailable
+from services.core.logging import info_on
 
 log = structlog.get_logger(__name__)
-_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
+_info_on = info_on(__name__)  # INFO lines' fields gathered only when written
 ReadyCheck = Callable[[], Awaitable[dict]]  # part → "ok" | what is wrong (nested for consumers)
 SERVICE = web.AppKey("service", str)
 READY_CHECK = web.AppKey("ready_check", ReadyCheck)
@@ -34,17 +34,11 @@ def new_request_id() -> str:
 
 
 _QUIET_ROUTES = frozenset(("/metrics", "/healthz", "/readyz"))
-_children: dict[tuple, tuple] = {}  # (service, method, route, status) → its two metric children
 
 
 def _record(service: str, method: str, route: str, status: int, elapsed: float) -> None:
-    key = (service, method, route, status)
-    children = _children.get(key)
-    if children is None:
-        children = _children[key] = (metrics.HTTP_REQUESTS.labels(service, method, route, str(status)),
-                                     metrics.HTTP_SECONDS.labels(service, route))
-    children[0].inc()
-    children[1].observe(elapsed)
+    metrics.child(metrics.HTTP_REQUESTS, service, method, route, str(status)).inc()
+    metrics.child(metrics.HTTP_SECONDS, service, route).observe(elapsed)
 
 
 @web.middleware
@@ -67,7 +61,7 @@ async def observe(request: web.Request, handler):
     finally:
         elapsed = time.perf_counter() - started
         _record(request.app[SERVICE], request.method, route, status, elapsed)
-        if route not in _QUIET_ROUTES and _levels.isEnabledFor(logging.INFO):
+        if route not in _QUIET_ROUTES and _info_on():
             log.info("http.request", status=status, route=route, ms=round(elapsed * 1000, 1))
         structlog.contextvars.reset_contextvars(**tokens)
     response.headers["X-Request-Id"] = request_id

@@ -3,7 +3,6 @@ before it (``push_operations``, migration 0014), and a done write settled in one
 from __future__ import annotations
 
 import asyncio
-import logging
 from datetime import UTC, datetime
 
 import structlog
@@ -11,9 +10,10 @@ import structlog
 from services.providers.base import PushResult
 from services.synced_records import repo
 from services.sync.record_lifecycle import SETTLED
+from services.core.logging import info_on
 
 log = structlog.get_logger(__name__)
-_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
+_info_on = info_on(__name__)  # INFO lines' fields gathered only when written
 
 # phase 3: the rendezvous row with the attempt, and (unless a webhook came first) the operation
 # stored on the attempt: pending, never backwards (a settled attempt only gains the answer)
@@ -186,6 +186,6 @@ async def settle_done(conn, attempt, record, result: PushResult, answer: dict, e
            "updated_at": now}
     found = await repo.announce(conn, record["sync_status"], row, also=_DONE, returning=_FREED, also_args=(
         result.operation_id, errors, [answer], attempt["id"], platform_id, now, history_detail(result), *delivery))
-    if _levels.isEnabledFor(logging.INFO):
+    if _info_on():
         log.info("push.done", record_id=str(record["id"]), platform_object_id=platform_id)
     return found["freed"]

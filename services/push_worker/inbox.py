@@ -38,6 +38,10 @@ class Received:
     body: dict
     redelivered: bool = False  # the broker's flag: an earlier delivery was never acked (its consumer died)
 
+    def log_fields(self) -> dict:
+        """What every log line of its handling carries."""
+        return {"event_id": self.event.id, "event_type": self.event.type, "entity_id": str(self.event.entityid)}
+
     def inbox_args(self) -> tuple:
         return self.event.id, self.event.type, getattr(self.event.data, "id", None), self.body
 
@@ -73,11 +77,6 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | 
             raise PermanentError(f"no handler for event type {event.type!r}")
         return handler, Received(event, body, bool(message.redelivered))
 
-    def bound(received: Received):
-        event = received.event
-        return structlog.contextvars.bound_contextvars(event_id=event.id, event_type=event.type,
-                                                       entity_id=str(event.entityid))
-
     def settled(after) -> None:
         if after == DUPLICATE:
             log.info("event.duplicate_ignored")
@@ -86,7 +85,7 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | 
 
     async def consume(message: AbstractIncomingMessage) -> None:
         handler, received = parsed(message)
-        with bound(received):
+        with structlog.contextvars.bound_contextvars(**received.log_fields()):
             async with pool.acquire() as conn, conn.transaction():
                 after = await _apply(conn, handler, received)
             settled(after)
@@ -115,11 +114,9 @@ def make_domain_consumer(pool: asyncpg.Pool, handlers: dict[str, EventHandler | 
 async def _apply_bound(conn, handler, received: Received, message: AbstractIncomingMessage):
     """One event of a batch, run in a context of its own that keeps the fields a lone message's
     logs have, for its after-commit work too."""
-    event = received.event
     structlog.contextvars.bind_contextvars(
         message_id=message.message_id, routing_key=routing_key(message),
-        attempt=int((message.headers or {}).get(ATTEMPT_HEADER, 1)),
-        event_id=event.id, event_type=event.type, entity_id=str(event.entityid))
+        attempt=int((message.headers or {}).get(ATTEMPT_HEADER, 1)), **received.log_fields())
     return await _apply(conn, handler, received)
 
 

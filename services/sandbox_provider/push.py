@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import logging
 from services.core.jsonio import json_bytes, json_text
 import time
 
@@ -23,9 +22,10 @@ from services.sandbox_provider.ledger import add_record, replace_record
 from services.sandbox_provider.paging import page_request, paged
 from services.sandbox_provider.state import PUSHABLE, Company, Connection
 from services.sandbox_provider.validation import validate_push
+from services.core.logging import info_on
 
 log = structlog.get_logger(__name__)
-_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
+_info_on = info_on(__name__)  # INFO lines' fields gathered only when written
 routes = web.RouteTableDef()
 IDEMPOTENCY_TTL_S = 90 * 60
 PUSH_ROUTE = "codat.push"
@@ -120,7 +120,7 @@ async def _accept(request: web.Request, data_type: str, record_id: str | None) -
     answer = {**_pending_copy(op), "data": body}
     if key:
         _remember(company, key, fingerprint, answer)
-    if _levels.isEnabledFor(logging.INFO):  # below the level, not even its fields are gathered
+    if _info_on():  # below the level, not even its fields are gathered
         log.info("sandbox.push_accepted", company_id=company.id, data_type=data_type,
                  push_operation_key=op["pushOperationKey"], idempotency_key=key, updates=record_id)
     timeout_rate = state.faults_for(company.id).timeout_rate  # decided when requested
@@ -166,7 +166,7 @@ async def _complete(app: web.Application, company: Company, connection: Connecti
     record_id = _outcome(company, connection, op, body, times_out, update_id)
     op["completedOnUtc"] = now_iso()
     outcome = "successful" if op["status"] == "Success" else "unsuccessful"
-    if _levels.isEnabledFor(logging.INFO):
+    if _info_on():
         log.info("sandbox.push_completed", company_id=company.id, data_type=op["dataType"],
                  push_operation_key=op["pushOperationKey"], status=op["status"], record_id=record_id)
     _, delivery = app[WEBHOOKS].prepare(f"{op['dataType']}.write.{outcome}", {

@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hmac
-import logging
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -21,9 +20,10 @@ from services.sandbox_provider.faults import Faults
 from services.sandbox_provider.http_post import Poster
 from services.sandbox_provider.ids import new_id
 from services.sandbox_provider.state import Timing
+from services.core.logging import info_on
 
 log = structlog.get_logger(__name__)
-_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
+_info_on = info_on(__name__)  # INFO lines' fields gathered only when written
 MAX_LOG = 5000  # deliveries kept for GET /admin/webhooks
 SECRET_PREFIX = "whsec_"
 
@@ -105,7 +105,7 @@ class WebhookDeliverer:
         for copy in range(delivery.copies):
             delivered = await self._deliver_once(delivery, body)
             delivery.status = "delivered" if delivered else "failed"
-            if _levels.isEnabledFor(logging.INFO):  # below the level, no fields gathered
+            if _info_on():  # below the level, no fields gathered
                 log.info("sandbox.webhook_sent" if delivered else "sandbox.webhook_failed",
                          event_type=delivery.eventType, company_id=delivery.companyId,
                          webhook_id=delivery.id, attempts=delivery.attempts, copy=copy + 1)

@@ -2,7 +2,6 @@
 announced as synced_record.status_changed through the outbox, with its partner webhooks."""
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -13,10 +12,10 @@ from contracts.events import make_event
 from services.core import metrics
 from services.partner_webhooks import fanout
 from services.synced_records import status_event
+from services.core.logging import info_on
 
 log = structlog.get_logger(__name__)
-_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
-_counted: dict[tuple[str, str], object] = {}
+_info_on = info_on(__name__)  # INFO lines' fields gathered only when written
 _TIMES = ("created_at", "updated_at", "last_pulled_at", "object_updated_at", "platform_updated_at",
           "provider_updated_at")
 
@@ -59,7 +58,7 @@ async def announce(conn, previous: str | None, row, *, also: str = "", also_args
     columns, in the same statement; then the status must change. Returns the statement's row."""
     if previous == row["sync_status"] and not also:
         return None
-    _count(row["object_type"], row["sync_status"])
+    metrics.child(metrics.SYNCED_RECORDS, row["object_type"], row["sync_status"]).inc()
     try:
         event = status_event.built(row, previous)
     except status_event.Unusual:  # the contract model's own way (which refuses what it must)
@@ -68,18 +67,11 @@ async def announce(conn, previous: str | None, row, *, also: str = "", also_args
     detail = {"from": previous, "to": row["sync_status"], "errors": row["errors"]}
     found = await fanout.announce_row(conn, event, row["connection_id"], also=_HISTORY + (", " + also if also else ""),
                                       also_args=(row["id"], detail, *also_args), returning=returning)
-    if _levels.isEnabledFor(logging.INFO):
+    if _info_on():
         log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
                  object_id=str(row["object_id"]), previous=previous, to=row["sync_status"],
                  event_id=event["id"], partner_deliveries=found["deliveries"])
     return found
-
-
-def _count(object_type: str, status: str) -> None:
-    counter = _counted.get((object_type, status))
-    if counter is None:
-        counter = _counted[object_type, status] = metrics.SYNCED_RECORDS.labels(object_type, status)
-    counter.inc()
 
 
 # every column of synced_records, in the order a new record's INSERT gives them

@@ -6,7 +6,6 @@ batch fails, the consumer gives each delivery to ``consume`` alone (its own tran
 own outcome: a bad one is dead-lettered alone)."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -20,9 +19,10 @@ from services.core.errors import PermanentError
 from services.providers.base import ConnectionNotice, ProviderAdapter, ReadNotice, WebhookNotice, WriteNotice
 from services.push import settle
 from services.webhook_receiver.intake import Intake
+from services.core.logging import info_on
 
 log = structlog.get_logger(__name__)
-_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
+_info_on = info_on(__name__)  # INFO lines' fields gathered only when written
 
 # the batch's deliveries, locked in one order (so two batches never wait on each other in a circle)
 _DELIVERIES = ("SELECT d.* FROM webhook_deliveries d JOIN unnest($1::text[], $2::text[]) AS g(provider, webhook_id) "
@@ -91,7 +91,7 @@ async def _process(pool: asyncpg.Pool, adapter: ProviderAdapter, deliveries: lis
     finally:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(**outer)
-    if _levels.isEnabledFor(logging.INFO):
+    if _info_on():
         for one in todo:
             with structlog.contextvars.bound_contextvars(**one.context):
                 log.info("webhook.processed", outcome=one.outcome)
@@ -139,7 +139,7 @@ async def _settle(conn, todo: list[_Delivery], outer: dict) -> list[tuple[str, s
             one.outcome, marked = await _apply(conn, one.provider, one.notice, one.webhook_id, mine, touched)
         if not marked:
             marks.append((one.provider, one.webhook_id, one.outcome))
-        if _levels.isEnabledFor(logging.INFO):  # for its line after the commit
+        if _info_on():  # for its line after the commit
             one.context = structlog.contextvars.get_contextvars()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(**outer)

@@ -6,7 +6,6 @@ is on; its answers are made once."""
 from __future__ import annotations
 
 import json
-import logging
 
 import asyncpg
 import structlog
@@ -17,13 +16,13 @@ from services.core import metrics
 from services.core.errors import WebhookMalformed, WebhookVerificationFailed
 from services.webhook_receiver.intake import Intake
 from services.webhook_receiver.inbox_writes import Delivery, DeliveryStore
+from services.core.logging import info_on
 
 log = structlog.get_logger(__name__)
-_levels = logging.getLogger(__name__)  # the same logger's level, asked without building an event
+_info_on = info_on(__name__)  # INFO lines' fields gathered only when written
 INTAKE = web.AppKey("intake", Intake)
 STORE = web.AppKey("store", DeliveryStore)
 _ANSWERS = {outcome: json.dumps({"status": outcome}).encode() for outcome in ("accepted", "ignored", "duplicate")}
-_counted: dict[tuple[str, str], object] = {}
 
 
 def _json(code: int, **body) -> web.Response:
@@ -31,10 +30,7 @@ def _json(code: int, **body) -> web.Response:
 
 
 def _count(provider: str, outcome: str) -> None:
-    counter = _counted.get((provider, outcome))
-    if counter is None:
-        counter = _counted[provider, outcome] = metrics.WEBHOOKS.labels(provider, outcome)
-    counter.inc()
+    metrics.child(metrics.WEBHOOKS, provider, outcome).inc()
 
 
 async def receive(request: web.Request) -> web.Response:
@@ -74,7 +70,7 @@ async def _receive(request: web.Request) -> web.Response:
         return _json(400, error={"message": f"Webhook body cannot be stored: {exc}"})
     outcome = "duplicate" if not stored else ("accepted" if kind == "handled" else "ignored")
     _count(provider, outcome)
-    if _levels.isEnabledFor(logging.INFO):
+    if _info_on():
         log.info("webhook.received", outcome=outcome, **_context(webhook_id, event))
     return web.Response(body=_ANSWERS[outcome], content_type="application/json")
 
