@@ -56,9 +56,15 @@ async def announce(conn, event: dict, connection_id: uuid.UUID, *, also: str = "
 async def announce_row(conn, event: dict, connection_id: uuid.UUID, *, also: str = "", also_args: tuple = (),
                        returning: str = ""):
     """``announce``, with ``returning``: more columns (of the caller's CTEs) in the row it returns."""
+    return await conn.fetchrow(*announcement(event, connection_id, also=also, also_args=also_args,
+                                             returning=returning))
+
+
+def announcement(event: dict, connection_id: uuid.UUID, *, also: str = "", also_args: tuple = (),
+                 returning: str = "") -> tuple:
+    """``announce_row``'s statement and its arguments, to run now or with a batch (``pipeline``)."""
     found = partner_event(event)
-    return await conn.fetchrow(
-        _statement(also, returning), *message_args(OWN_EXCHANGE, event["type"], event, found.id),
-        found.id, found.entity_id, found.object_type, found.action,  # uuid text: asyncpg encodes it as is
-        found.object_id, connection_id, found.description, found.object, found.created_at,
-        found.event, ORDER_HOLD, *also_args)
+    return (_statement(also, returning), *message_args(OWN_EXCHANGE, event["type"], event, found.id),
+            found.id, found.entity_id, found.object_type, found.action,  # uuid text: asyncpg encodes it as is
+            found.object_id, connection_id, found.description, found.object, found.created_at,
+            found.event, ORDER_HOLD, *also_args)

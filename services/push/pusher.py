@@ -137,8 +137,8 @@ async def _store_attempt(conn, adapter: ProviderAdapter, record, body: dict) -> 
                "idempotency_key": transitions.key(record["id"], generation),
                "data_type": adapter.data_type_of(record["object_type"]), "body": body, "requested_at": now}
     args = tuple(attempt.values())
-    if isinstance(record, repo.Unsaved):
-        await repo.stored(conn, record, also=_ATTEMPT_WITH_RECORD, also_args=args)
+    if isinstance(record, repo.Unsaved):  # the event's last write: it may go with its batch's others
+        await repo.stored(conn, record, also=_ATTEMPT_WITH_RECORD, also_args=args, deferrable=True)
     else:
         await conn.execute(_ATTEMPT_ALONE, *args)
     return {**attempt, "status": "sending", "operation_id": None, "errors": None, "checked_at": now,

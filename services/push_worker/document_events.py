@@ -17,12 +17,13 @@ import structlog
 from services.core.errors import PermanentError
 from services.providers.base import ProviderAdapter
 from services.push import inputs, pusher, transitions
-from services.push_worker.inbox import DUPLICATE, INBOX, Received, WritesInbox
+from services.push_worker.inbox import DUPLICATE, INBOX, Intake, Received, WritesInbox
 from services.synced_records import repo
 from services.sync import record_lifecycle as lifecycle
 from services.sync.eligibility import Invoice, skip_reason
 
 log = structlog.get_logger(__name__)
+INDEPENDENT_KINDS = ("receivable", "bill")
 # $1-$4 the inbox row, $5 entity, $6 kind, $7 status, $8 data, $9 its updated_at, $10-$14 the push's
 # look-ups (``inputs.args``). The document is kept unless the one stored is newer (the upsert's lock
 # decides, so racing events order right). The look-ups a push of the document needs (``inputs``) are
@@ -83,15 +84,24 @@ async def _resume_after_crash(conn, received: Received, row) -> None:
         await transitions.request_push(conn, {"id": row["record_id"], "push_generation": row["record_generation"]})
 
 
-async def _receive(conn, kind: str, received: Received, doc: dict, updated_at):
+def _intake(kind: str, received: Received) -> Intake:
+    """The event's first statement (``_RECEIVE``) and its arguments; state: (document, updated_at)."""
+    data, event = received.event.data, received.event
+    updated_at = getattr(data, "updated_at", None) or event.time
+    doc = data.model_dump(mode="json")
+    return Intake(_RECEIVE, (*received.inbox_args(), event.entityid, kind, getattr(data, "status", None), doc,
+                             updated_at, *inputs.args(kind, doc)), (doc, updated_at))
+
+
+async def _receive(conn, received: Received, intake: Intake, row):
     """The inbox row, the document, the connected connection and the document's record on it (locked)
-    in one round trip; None when the event was there already, else (kept, connection, record)."""
-    event = received.event
-    try:
-        row = await conn.fetchrow(_RECEIVE, *received.inbox_args(), event.entityid, kind,
-                                  getattr(event.data, "status", None), doc, updated_at, *inputs.args(kind, doc))
-    except asyncpg.ForeignKeyViolationError as exc:
-        raise PermanentError(f"unknown entity {event.entityid}: entity.created must come first") from exc
+    in one round trip (``row``: its row, when the batch ran it); None when the event was there
+    already, else (kept, connection, record, looked-up prerequisites)."""
+    if row is None:
+        try:
+            row = await conn.fetchrow(intake.statement, *intake.args)
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise PermanentError(f"unknown entity {received.event.entityid}: entity.created must come first") from exc
     if not row["first"]:
         await _resume_after_crash(conn, received, row)
         return None
@@ -124,11 +134,10 @@ async def _push(conn, adapter: ProviderAdapter, outcome, connection, record, kin
 
 
 def document_handler(kind: str, pool: asyncpg.Pool, adapter: ProviderAdapter) -> WritesInbox:
-    async def apply(conn, received: Received):
+    async def apply(conn, received: Received, intake: Intake, row=None):
         data, event = received.event.data, received.event
-        updated_at = getattr(data, "updated_at", None) or event.time
-        doc = data.model_dump(mode="json")
-        taken = await _receive(conn, kind, received, doc, updated_at)
+        doc, updated_at = intake.state
+        taken = await _receive(conn, received, intake, row)
         if taken is None:
             return DUPLICATE
         kept, connection, record, looked_up = taken
@@ -139,4 +148,6 @@ def document_handler(kind: str, pool: asyncpg.Pool, adapter: ProviderAdapter) ->
                                         event_type=event.type, skip=skip)
         out = await _push(conn, adapter, outcome, connection, record, kind, data.id, updated_at, doc, looked_up)
         return None if out is None else partial(pusher.deliver_after_commit, pool, adapter, out)
-    return WritesInbox(apply)
+    # an invoice or a bill reads no other document's record (a credit note reads its invoice's,
+    # a payment its invoice's): in a batch, a run of them is taken in together
+    return WritesInbox(partial(_intake, kind), apply, independent=kind in INDEPENDENT_KINDS)

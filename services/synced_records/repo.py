@@ -9,7 +9,7 @@ import asyncpg
 import structlog
 
 from contracts.events import make_event
-from services.core import metrics
+from services.core import deferred_writes, metrics
 from services.partner_webhooks import fanout
 from services.synced_records import status_event
 from services.core.logging import info_on
@@ -51,11 +51,13 @@ FIRST_EXTRA_ARG = fanout.FIRST_EXTRA_ARG + 2
 
 
 async def announce(conn, previous: str | None, row, *, also: str = "", also_args: tuple = (),
-                   returning: str = ""):
+                   returning: str = "", deferrable: bool = False):
     """A status change: its history row, synced_record.status_changed (outbox) and the partner
     webhooks it causes, in one round trip of the caller's transaction. ``also``: the caller's own
     CTEs (parameters from ``FIRST_EXTRA_ARG``; the record's id is ``$17``) and ``returning`` their
-    columns, in the same statement; then the status must change. Returns the statement's row."""
+    columns, in the same statement; then the status must change. Returns the statement's row;
+    ``deferrable`` (nothing reads what it stores before the commit): inside a batch's pipeline it
+    goes with the batch's other writes (``services.core.deferred_writes``) and returns None."""
     if previous == row["sync_status"] and not also:
         return None
     metrics.child(metrics.SYNCED_RECORDS, row["object_type"], row["sync_status"]).inc()
@@ -65,12 +67,20 @@ async def announce(conn, previous: str | None, row, *, also: str = "", also_args
         event = make_event(status_event.TYPE, {**to_api(row), "previous_status": previous},
                            entity_id=str(row["entity_id"]))
     detail = {"from": previous, "to": row["sync_status"], "errors": row["errors"]}
-    found = await fanout.announce_row(conn, event, row["connection_id"], also=_HISTORY + (", " + also if also else ""),
-                                      also_args=(row["id"], detail, *also_args), returning=returning)
-    if _info_on():
-        log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
-                 object_id=str(row["object_id"]), previous=previous, to=row["sync_status"],
-                 event_id=event["id"], partner_deliveries=found["deliveries"])
+    statement = fanout.announcement(event, row["connection_id"], also=_HISTORY + (", " + also if also else ""),
+                                    also_args=(row["id"], detail, *also_args), returning=returning)
+
+    def announced(found) -> None:
+        if _info_on():
+            log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
+                     object_id=str(row["object_id"]), previous=previous, to=row["sync_status"],
+                     event_id=event["id"], partner_deliveries=found["deliveries"])
+    batch = deferred_writes.current() if deferrable else None
+    if batch is not None:
+        batch.add(statement[0], statement[1:], key=row["object_id"], then=announced)
+        return None
+    found = await conn.fetchrow(*statement)
+    announced(found)
     return found
 
 
@@ -103,15 +113,17 @@ def new(connection, object_type: str, object_id, **fields) -> Unsaved:
     return row
 
 
-async def stored(conn, record, *, also: str = "", also_args: tuple = (), returning: str = ""):
+async def stored(conn, record, *, also: str = "", also_args: tuple = (), returning: str = "",
+                 deferrable: bool = False):
     """``record`` as it is stored: an ``Unsaved`` one is inserted with its announcement (and the
     caller's CTEs, parameters from ``AFTER_INSERT_ARG``) in one statement and returned as a plain
-    row; any other is returned as it is."""
+    row; any other is returned as it is. ``deferrable``: as ``announce``'s (the insert may go
+    with the batch's other writes, just before its commit)."""
     if not isinstance(record, Unsaved):
         return record
     row = dict(record)
     await announce(conn, None, row, also=_INSERT + (", " + also if also else ""),
-                   also_args=(*(row[c] for c in COLUMNS), *also_args), returning=returning)
+                   also_args=(*(row[c] for c in COLUMNS), *also_args), returning=returning, deferrable=deferrable)
     return row
 
 
