@@ -24,8 +24,11 @@ _PUSH = ("SELECT a.*, r.object_type, r.sync_status, r.push_generation, r.platfor
 
 
 # an attempt and its record, both locked, in one round trip; the record carries its connection's
-# platform (``connection_platform``), for the messages people read
-_LOCKED = ("SELECT r.*, c.platform AS connection_platform, a.id AS attempt_id, a.generation AS attempt_generation, "
+# platform (``connection_platform``), for the messages people read, and whether a record waits
+# for it (``has_waiting``: none can start waiting while it is locked, see ``pusher._write``)
+_LOCKED = ("SELECT r.*, c.platform AS connection_platform, "
+           "EXISTS (SELECT 1 FROM synced_records w WHERE w.waiting_for = r.id) AS has_waiting, "
+           "a.id AS attempt_id, a.generation AS attempt_generation, "
            "a.status AS attempt_status, a.requested_at AS attempt_requested_at, a.operation_id AS attempt_operation_id "
            "FROM push_attempts a JOIN synced_records r ON r.id = a.record_id JOIN accounting_connections c "
            "ON c.id = r.connection_id WHERE a.{} = $1 FOR UPDATE OF a, r")
@@ -149,7 +152,8 @@ async def heard(conn, current, record, result: PushResult, delivery, touched: se
     outcome, errors = decide(current, record, result)
     if isinstance(outcome, lifecycle.Done):
         freed = await write_notices.settle_done(conn, current, record, result, answer_of(result), errors,
-                                                outcome.platform_id, delivery)
+                                                outcome.platform_id, delivery,
+                                                deferrable=record.get("has_waiting") is False)
         if freed and touched is not None:
             touched.update(freed)
         if freed:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from services.core import deferred_writes
 from services.providers.base import PushResult
 from services.synced_records import repo
 from services.sync.record_lifecycle import SETTLED
@@ -176,16 +177,29 @@ async def story(conn, record_id, result: PushResult) -> None:
                        "synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
                        record_id, history_detail(result), result.operation_id)
 
+class WaiterAppeared(RuntimeError):
+    """A done write sent with its batch freed a record that had not been waiting when the batch
+    locked it: the batch fails and its deliveries go one by one, each freeing what it frees."""
+
+
 async def settle_done(conn, attempt, record, result: PushResult, answer: dict, errors, platform_id: str,
-                      delivery: tuple[str | None, str | None]) -> list:
+                      delivery: tuple[str | None, str | None], *, deferrable: bool = False) -> list:
     """A done write in one statement (``delivery``: (provider, webhook_id) to mark processed, or
-    Nones); returns the ids of the records that waited for this one."""
+    Nones); returns the ids of the records that waited for this one. ``deferrable`` (no record
+    waited for this one when it was locked): in a batch's pipeline the statement goes with the
+    batch's other writes, and returns []; should it free one after all, the batch fails."""
     now = datetime.now(UTC)
     row = {**record, "sync_status": "done", "errors": None, "platform_object_id": platform_id,
            "provider_object_id": platform_id, "platform_updated_at": now, "provider_updated_at": now,
            "updated_at": now}
+
+    def settled(found) -> None:
+        if _info_on():
+            log.info("push.done", record_id=str(record["id"]), platform_object_id=platform_id)
+        if found["freed"] and deferred:
+            raise WaiterAppeared(f"record {record['id']} freed {len(found['freed'])} after its batch locked it")
+    deferred = deferrable and deferred_writes.current() is not None
     found = await repo.announce(conn, record["sync_status"], row, also=_DONE, returning=_FREED, also_args=(
-        result.operation_id, errors, [answer], attempt["id"], platform_id, now, history_detail(result), *delivery))
-    if _info_on():
-        log.info("push.done", record_id=str(record["id"]), platform_object_id=platform_id)
-    return found["freed"]
+        result.operation_id, errors, [answer], attempt["id"], platform_id, now, history_detail(result), *delivery),
+        deferrable=deferred, then=settled)
+    return [] if found is None else found["freed"]

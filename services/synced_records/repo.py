@@ -51,13 +51,14 @@ FIRST_EXTRA_ARG = fanout.FIRST_EXTRA_ARG + 2
 
 
 async def announce(conn, previous: str | None, row, *, also: str = "", also_args: tuple = (),
-                   returning: str = "", deferrable: bool = False):
+                   returning: str = "", deferrable: bool = False, then=None):
     """A status change: its history row, synced_record.status_changed (outbox) and the partner
     webhooks it causes, in one round trip of the caller's transaction. ``also``: the caller's own
     CTEs (parameters from ``FIRST_EXTRA_ARG``; the record's id is ``$17``) and ``returning`` their
     columns, in the same statement; then the status must change. Returns the statement's row;
     ``deferrable`` (nothing reads what it stores before the commit): inside a batch's pipeline it
-    goes with the batch's other writes (``services.core.deferred_writes``) and returns None."""
+    goes with the batch's other writes (``services.core.deferred_writes``) and returns None.
+    ``then``: called with the row once the statement ran (now, or when the batch sent it)."""
     if previous == row["sync_status"] and not also:
         return None
     metrics.child(metrics.SYNCED_RECORDS, row["object_type"], row["sync_status"]).inc()
@@ -75,6 +76,8 @@ async def announce(conn, previous: str | None, row, *, also: str = "", also_args
             log.info("synced_record.status_changed", record_id=str(row["id"]), object_type=row["object_type"],
                      object_id=str(row["object_id"]), previous=previous, to=row["sync_status"],
                      event_id=event["id"], partner_deliveries=found["deliveries"])
+        if then is not None:
+            then(found)
     batch = deferred_writes.current() if deferrable else None
     if batch is not None:
         batch.add(statement[0], statement[1:], key=row["object_id"], then=announced)

@@ -6,6 +6,7 @@ batch fails, the consumer gives each delivery to ``consume`` alone (its own tran
 own outcome: a bad one is dead-lettered alone)."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -15,6 +16,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from contracts.commands import WebhookReference, parse_message
 from contracts.errors import ContractViolation
 from services.connections import notices
+from services.core import deferred_writes
 from services.core.errors import PermanentError
 from services.providers.base import ConnectionNotice, ProviderAdapter, ReadNotice, WebhookNotice, WriteNotice
 from services.push import settle
@@ -83,11 +85,14 @@ async def _process(pool: asyncpg.Pool, adapter: ProviderAdapter, deliveries: lis
     twice in the batch, is left as it is)."""
     outer = structlog.contextvars.get_contextvars()
     try:
-        async with pool.acquire() as conn, conn.transaction():
-            todo = await _take(conn, adapter, deliveries)
-            marks = await _settle(conn, todo, outer)
-            if marks:
-                await conn.execute(_MARK, *map(list, zip(*marks, strict=True)))
+        with deferred_writes.pipelined() if len(deliveries) > 1 else contextlib.nullcontext() as deferred:
+            async with pool.acquire() as conn, conn.transaction():
+                todo = await _take(conn, adapter, deliveries)
+                marks = await _settle(conn, todo, outer, deferred)
+                if deferred is not None:
+                    await deferred.flush(conn)
+                if marks:
+                    await conn.execute(_MARK, *map(list, zip(*marks, strict=True)))
     finally:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(**outer)
@@ -118,8 +123,11 @@ async def _take(conn, adapter: ProviderAdapter, deliveries: list[_Delivery]) -> 
     return todo
 
 
-async def _settle(conn, todo: list[_Delivery], outer: dict) -> list[tuple[str, str, str]]:
-    """Each delivery applied in turn; returns (provider, webhook_id, outcome) of those still to mark."""
+async def _settle(conn, todo: list[_Delivery], outer: dict,
+                  deferred: deferred_writes.Pipeline | None = None) -> list[tuple[str, str, str]]:
+    """Each delivery applied in turn; returns (provider, webhook_id, outcome) of those still to mark.
+    With ``deferred`` (a batch), done writes of records nothing waits for go together before the
+    commit; a delivery that might read what one of them stores is applied after they went."""
     writes = [one.notice.result.operation_id for one in todo if isinstance(one.notice, WriteNotice)]
     locked = await settle.locked_operations(conn, writes) if len(writes) > 1 else {}
     touched: set = set()  # records settled so far (and those they freed): read again when met again
@@ -136,6 +144,8 @@ async def _settle(conn, todo: list[_Delivery], outer: dict) -> list[tuple[str, s
                     mine = None
             else:  # a connection or read notice may change anything: lock again from here on
                 locked.clear()
+            if deferred is not None and deferred.writes and (mine is None or deferred.holds(mine[1]["object_id"])):
+                await deferred.flush(conn)  # it reads the database afresh: the deferred writes go first
             one.outcome, marked = await _apply(conn, one.provider, one.notice, one.webhook_id, mine, touched)
         if not marked:
             marks.append((one.provider, one.webhook_id, one.outcome))

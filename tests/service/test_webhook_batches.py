@@ -11,10 +11,12 @@ import pytest
 
 from services.core.errors import PermanentError
 from services.core.topology import WEBHOOKS
-from services.push import write_notices
+from services.push import settle, write_notices
 from tests.support.flows import invoice_data
 from tests.support.inproc import eventually
 from tests.support.pipeline import Message
+from tests.service.test_receivables import invoice_of
+from tests.support.shop import counterpart_data
 
 
 async def issue(shop, pipeline, n: int) -> list[dict]:
@@ -117,3 +119,75 @@ async def test_answers_arriving_while_phase_3_stores_one_are_stored_together(sho
     await pipeline.run()
     assert [(await pipeline.record("receivable", i["id"]))["sync_status"] for i in invoices] == ["done"] * 3
     assert await pipeline.pool.fetchval("SELECT count(*) FROM push_operations") == 0
+
+
+async def _done_webhooks(pipeline, double, writes, twice=()) -> list[Message]:
+    """Each write finished with success and its webhook received (those in ``twice``: two
+    webhooks with ids of their own, as a provider that retries sends); the references relayed."""
+    for write in writes:
+        double.finish(write.operation_id, "success")
+        for _ in range(2 if write in twice else 1):
+            assert (await pipeline.webhook(double.write_webhook(write.operation_id)))[0] < 300
+    return [m for m in await pipeline.relay_all() if m.exchange == "" and m.routing_key == WEBHOOKS.name]
+
+
+async def test_a_write_heard_twice_in_one_batch_is_settled_once(shop, pipeline, double):
+    # the done writes of a batch go together before its commit; the second webhook of a write
+    # reads the write afresh, so it must come after the first one's done write went
+    invoices = await issue(shop, pipeline, 3)
+    writes = double.writes_of("invoices")
+    batch = await _done_webhooks(pipeline, double, writes, twice=(writes[1],))
+    assert len(batch) == 4
+    await pipeline.webhooks.batch(batch)
+    await pipeline.run()
+    for invoice in invoices:
+        assert pipeline.status_changes(invoice["id"]) == [(None, "pending"), ("pending", "done")]
+    outcomes = sorted(outcome for _, outcome in await deliveries(pipeline))
+    assert outcomes == ["already_settled", "done", "done", "done"]
+
+
+async def test_a_done_write_in_a_batch_frees_the_record_waiting_for_it(shop, pipeline, double):
+    fresh = counterpart_data("Wartende Kundin GmbH")
+    await pipeline.event("counterpart.created", fresh, shop.entity_id)
+    waiting = invoice_of(shop, fresh["id"])
+    await pipeline.event("receivable.issued", waiting, shop.entity_id)
+    [other] = await issue(shop, pipeline, 1)
+    batch = await _done_webhooks(pipeline, double, [*double.writes_of("customers"), *double.writes_of("invoices")])
+    assert len(batch) == 2
+    await pipeline.webhooks.batch(batch)
+    await pipeline.run()
+    assert (await pipeline.record("customer", fresh["id"]))["sync_status"] == "done"
+    assert (await pipeline.record("receivable", other["id"]))["sync_status"] == "done"
+    freed = await pipeline.record("receivable", waiting["id"])
+    assert freed["waiting_for"] is None and freed["sync_status"] == "pending"
+    assert [w.body["counterpart"] for w in double.writes_of("invoices")][-1] == \
+        (await pipeline.record("customer", fresh["id"]))["platform_object_id"]  # its push went
+
+
+async def test_a_waiter_the_batch_did_not_see_fails_the_batch_and_each_then_frees_its_own(
+        shop, pipeline, double, monkeypatch):
+    # as if the invoice had started waiting between the batch's look and its lock: the done
+    # write, sent with the batch, frees it; the batch fails and goes one by one
+    fresh = counterpart_data("Spaete Kundin GmbH")
+    await pipeline.event("counterpart.created", fresh, shop.entity_id)
+    waiting = invoice_of(shop, fresh["id"])
+    await pipeline.event("receivable.issued", waiting, shop.entity_id)
+    [other] = await issue(shop, pipeline, 1)
+    batch = await _done_webhooks(pipeline, double, [*double.writes_of("customers"), *double.writes_of("invoices")])
+    locked = settle.locked_operations
+
+    async def unaware(conn, operation_ids):
+        return {op: (attempt, {**record, "has_waiting": False})
+                for op, (attempt, record) in (await locked(conn, operation_ids)).items()}
+
+    monkeypatch.setattr(settle, "locked_operations", unaware)
+    with pytest.raises(write_notices.WaiterAppeared):
+        await pipeline.webhooks.batch(batch)
+    assert (await pipeline.record("customer", fresh["id"]))["sync_status"] == "pending"  # rolled back
+    for message in batch:  # what the consumer does with a failed batch
+        await pipeline.webhooks(message)
+    await pipeline.run()
+    assert (await pipeline.record("customer", fresh["id"]))["sync_status"] == "done"
+    assert (await pipeline.record("receivable", other["id"]))["sync_status"] == "done"
+    freed = await pipeline.record("receivable", waiting["id"])
+    assert freed["waiting_for"] is None and len(double.writes_of("invoices")) == 2
