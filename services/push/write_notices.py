@@ -177,6 +177,7 @@ async def story(conn, record_id, result: PushResult) -> None:
                        "synced_record_history (record_id, kind, detail) VALUES ($1, 'webhook', $2)",
                        record_id, history_detail(result), result.operation_id)
 
+
 class WaiterAppeared(RuntimeError):
     """A done write sent with its batch freed a record that had not been waiting when the batch
     locked it: the batch fails and its deliveries go one by one, each freeing what it frees."""
