@@ -146,14 +146,21 @@ async def test_a_write_heard_twice_in_one_batch_is_settled_once(shop, pipeline, 
     assert outcomes == ["already_settled", "done", "done", "done"]
 
 
-async def test_a_done_write_in_a_batch_frees_the_record_waiting_for_it(shop, pipeline, double):
-    fresh = counterpart_data("Wartende Kundin GmbH")
+async def _customer_with_a_waiter(shop, pipeline, double, name: str):
+    """A new counterpart's customer write with an invoice waiting for it, and another invoice's
+    write: both finished, their webhooks relayed (one batch); (counterpart, waiting, other, batch)."""
+    fresh = counterpart_data(name)
     await pipeline.event("counterpart.created", fresh, shop.entity_id)
     waiting = invoice_of(shop, fresh["id"])
     await pipeline.event("receivable.issued", waiting, shop.entity_id)
     [other] = await issue(shop, pipeline, 1)
     batch = await _done_webhooks(pipeline, double, [*double.writes_of("customers"), *double.writes_of("invoices")])
     assert len(batch) == 2
+    return fresh, waiting, other, batch
+
+
+async def test_a_done_write_in_a_batch_frees_the_record_waiting_for_it(shop, pipeline, double):
+    fresh, waiting, other, batch = await _customer_with_a_waiter(shop, pipeline, double, "Wartende Kundin GmbH")
     await pipeline.webhooks.batch(batch)
     await pipeline.run()
     assert (await pipeline.record("customer", fresh["id"]))["sync_status"] == "done"
@@ -168,12 +175,7 @@ async def test_a_waiter_the_batch_did_not_see_fails_the_batch_and_each_then_free
         shop, pipeline, double, monkeypatch):
     # as if the invoice had started waiting between the batch's look and its lock: the done
     # write, sent with the batch, frees it; the batch fails and goes one by one
-    fresh = counterpart_data("Spaete Kundin GmbH")
-    await pipeline.event("counterpart.created", fresh, shop.entity_id)
-    waiting = invoice_of(shop, fresh["id"])
-    await pipeline.event("receivable.issued", waiting, shop.entity_id)
-    [other] = await issue(shop, pipeline, 1)
-    batch = await _done_webhooks(pipeline, double, [*double.writes_of("customers"), *double.writes_of("invoices")])
+    fresh, waiting, other, batch = await _customer_with_a_waiter(shop, pipeline, double, "Spaete Kundin GmbH")
     locked = settle.locked_operations
 
     async def unaware(conn, operation_ids):
