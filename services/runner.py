@@ -53,7 +53,8 @@ def webhook_receiver_alone(res: Resources) -> list[Component]:
     """`ledgersync webhook-receiver`: this process only verifies, stores and answers; the
     processor (and the outbox relay) run in a child process at a lower CPU priority, so a
     burst of deliveries is answered first and processed behind; or, with ``WEBHOOK_PROCESSOR=none``,
-    in `ledgersync webhook-processor` processes of their own (scraped and probed on WORKER_PORT)."""
+    in `ledgersync webhook-processor` processes of their own (scraped and probed on WORKER_PORT).
+    The child's readiness is part of the receiver's /readyz, its series of the receiver's /metrics."""
     s = res.settings
     app_of = partial(create_webhook_app, app_deps(res), intake=Intake(s.db_pool_max))
     if s.webhook_processor == "none":
@@ -63,7 +64,8 @@ def webhook_receiver_alone(res: Resources) -> list[Component]:
     async def ready() -> dict:
         return {**await res.ready(), "processor": await child.state(res.http)}
 
-    return [child, HttpComponent("webhook-receiver", app_of(ready=ready), s.bind_host, s.webhook_port)]
+    app = app_of(ready=ready, metrics_source=partial(child.metrics, res.http))
+    return [child, HttpComponent("webhook-receiver", app, s.bind_host, s.webhook_port)]
 
 
 def push_worker(res: Resources) -> list[Component]:

@@ -15,6 +15,7 @@ import sys
 import aiohttp
 import structlog
 
+from services.core import metrics_merge
 from services.core.lifecycle import STOP_TIMEOUT_S, Component
 
 log = structlog.get_logger(__name__)
@@ -36,7 +37,8 @@ def _child_setup(niceness: int) -> None:
 
 class ChildProcess(Component):
     """``ledgersync <args>`` in this process's environment, its ops port (/readyz, /metrics)
-    on a free port of its own (``LEDGERSYNC_WORKER_PORT``): its readiness is ``state``."""
+    on a free port of its own (``LEDGERSYNC_WORKER_PORT``): its readiness is ``state``, and
+    ``metrics`` is this process's /metrics with the child's merged in."""
 
     def __init__(self, name: str, args: list[str], niceness: int = 10) -> None:
         self.name, self.args, self.niceness = name, args, niceness
@@ -66,6 +68,20 @@ class ChildProcess(Component):
                 return await response.json()
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
             return "not running"
+
+    async def scrape(self, http: aiohttp.ClientSession) -> str | None:
+        """The child's own /metrics text, or None when it does not answer it within a second."""
+        try:
+            async with http.get(f"http://127.0.0.1:{self.ops_port}/metrics",
+                                timeout=aiohttp.ClientTimeout(total=1)) as response:
+                return await response.text() if response.status == 200 else None
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+            return None
+
+    async def metrics(self, http: aiohttp.ClientSession) -> tuple[bytes, str]:
+        """This process's /metrics body and its content type, the child's series in it labelled
+        ``process="<name>"``, and ``ledgersync_child_up{child="<name>"}`` (services/core/metrics_merge)."""
+        return metrics_merge.render(self.name, await self.scrape(http))
 
     async def stop(self) -> None:
         if self._task:

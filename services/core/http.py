@@ -15,9 +15,12 @@ from services.core.logging import info_on
 log = structlog.get_logger(__name__)
 _info_on = info_on(__name__)  # INFO lines' fields gathered only when written
 ReadyCheck = Callable[[], Awaitable[dict]]  # part → "ok" | what is wrong (nested for consumers)
+# a /metrics body and its content type other than this process's registry alone (with a child's series)
+MetricsSource = Callable[[], Awaitable[tuple[bytes, str]]]
 SERVICE = web.AppKey("service", str)
 READY_CHECK = web.AppKey("ready_check", ReadyCheck)
 MAX_BODY = web.AppKey("max_body", int)
+METRICS = web.AppKey("metrics", MetricsSource)
 
 
 def _route_name(request: web.Request) -> str:
@@ -108,17 +111,22 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if _fine(body) else 503)
 
 
-async def metrics_view(_request: web.Request) -> web.Response:
-    body, content_type = metrics.render()
+async def metrics_view(request: web.Request) -> web.Response:
+    source = request.app.get(METRICS)
+    body, content_type = metrics.render() if source is None else await source()
     return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 def base_app(service: str, ready_check: ReadyCheck, *, max_body: int = 1_048_576,
-             middlewares: tuple = ()) -> web.Application:
+             middlewares: tuple = (), metrics_source: MetricsSource | None = None) -> web.Application:
+    """``metrics_source``: what /metrics serves instead of this process's registry (the
+    webhook-receiver's, with its processor child's series)."""
     app = web.Application(client_max_size=max_body, middlewares=[observe, unavailable, *middlewares])
     app[SERVICE] = service
     app[READY_CHECK] = ready_check
     app[MAX_BODY] = max_body
+    if metrics_source is not None:
+        app[METRICS] = metrics_source
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_view)

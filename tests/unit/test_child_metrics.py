@@ -3,11 +3,19 @@ merged with the receiver's own into one valid text, the child's samples labelled
 process="webhook-processor", and ledgersync_child_up saying whether the child answered."""
 from __future__ import annotations
 
+import asyncio
+import time
+from functools import partial
+
+import aiohttp
 import pytest
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.core import metrics_merge
+from services.core.child import ChildProcess, free_port
+from services.core.http import base_app
 
 CHILD = "webhook-processor"
 
@@ -101,3 +109,59 @@ def test_a_child_family_of_another_type_than_the_parents_is_left_out_not_doubled
     assert _samples(text) - _samples(_text(parent)) == {
         ("ledgersync_something_new", frozenset({("process", CHILD)}), 3.0),
         ("ledgersync_child_up", frozenset({("child", CHILD)}), 1.0)}
+
+
+async def _serve(app: web.Application, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+async def _ready() -> dict:
+    return {"database": "ok"}
+
+
+async def test_the_receivers_metrics_view_serves_the_childs_series_and_answers_when_the_child_does_not():
+    """A real /metrics of a base_app over HTTP: a child answering, gone, then hanging past the 1 s."""
+    child = ChildProcess(CHILD, [])  # not started: a stand-in serves its ops port
+    hanging, released = asyncio.Event(), asyncio.Event()
+
+    async def child_metrics(_request: web.Request) -> web.Response:
+        if hanging.is_set():
+            await asyncio.wait_for(released.wait(), 10)
+        return web.Response(body=generate_latest(_registry(7, 0.2, 1)), content_type="text/plain")
+
+    child_app = web.Application()
+    child_app.router.add_get("/metrics", child_metrics)
+    port = free_port()
+    async with aiohttp.ClientSession() as http:
+        parent_runner = await _serve(base_app("webhook-receiver", _ready,
+                                              metrics_source=partial(child.metrics, http)), port)
+        child_runner = await _serve(child_app, child.ops_port)
+        try:
+            async def scrape() -> str:
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    assert response.status == 200
+                    return await response.text()
+
+            text = await scrape()
+            _names_once(text)
+            assert 'ledgersync_consumers_subscribed{process="webhook-processor",queue="ledgersync.webhooks"} 1.0' in text
+            assert "ledgersync_http_requests_total" in text  # the receiver's own registry
+            assert _up(text) == 1
+
+            hanging.set()
+            started = time.monotonic()
+            text = await scrape()
+            assert time.monotonic() - started < 3
+            assert _up(text) == 0 and 'process="webhook-processor"' not in text
+
+            released.set()
+            await child_runner.cleanup()
+            text = await scrape()
+            assert _up(text) == 0 and "ledgersync_http_requests_total" in text
+        finally:
+            released.set()
+            await child_runner.cleanup()
+            await parent_runner.cleanup()
