@@ -31,7 +31,8 @@ class Consumer:
     message of the batch goes through the handler alone, as above (a bad one is dead-lettered
     alone, with its reason). A batch may return, per message, the work still to do once its
     transaction committed (or None): that message is settled by that work's outcome, as by a
-    handler's, while the next batch is taken already.
+    handler's, while the next batch is taken already. A batch none of whose messages has such
+    work, while no earlier one's is still running, is acked with one ack (``multiple``).
     """
 
     def __init__(self, channel: AbstractChannel, publisher: Publisher, queue: str,
@@ -48,6 +49,7 @@ class Consumer:
         self.batch_of_one: bool = getattr(handler, "batch_of_one", False)
         self._waiting: list[AbstractIncomingMessage] = []  # delivered, for the next batch
         self._batching: asyncio.Task | None = None
+        self._open = 0  # a batch's messages still settled by their after-commit work
 
     async def start(self) -> None:
         self._queue_obj = await self.channel.get_queue(self.queue, ensure=False)
@@ -61,6 +63,9 @@ class Consumer:
                 self._track(self._batching)
             return
         self._track(asyncio.create_task(self._process(message)))
+
+    def _closed(self, _task: asyncio.Task) -> None:
+        self._open -= 1
 
     def _track(self, task: asyncio.Task) -> None:
         self._inflight.add(task)
@@ -98,12 +103,21 @@ class Consumer:
                     await self._process(message)
                 return
             try:
+                if self._open == 0 and not any(still or ()):
+                    # every message this channel delivered before the batch's last is settled, or
+                    # in the batch (one consumer per channel, batches one after another): one ack
+                    await batch[-1].ack(multiple=True)
+                    self._ok.inc(len(batch))
+                    return
                 for message, work in zip(batch, still or [None] * len(batch), strict=True):
                     if work is None:
                         await message.ack()
                         self._ok.inc()
                     else:
-                        self._track(asyncio.create_task(self._process(message, work)))
+                        self._open += 1
+                        task = asyncio.create_task(self._process(message, work))
+                        task.add_done_callback(self._closed)
+                        self._track(task)
             except Exception as exc:  # noqa: BLE001 - channel gone: the broker redelivers, the handler dedupes
                 log.warning("message.unacked_channel_lost", error=repr(exc))
 

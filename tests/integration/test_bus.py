@@ -405,3 +405,36 @@ async def test_what_a_batch_leaves_for_after_its_commit_settles_each_message_whi
     assert dead.headers[bus.REASON_HEADER] == "ValidationFailed: the provider refused it for good"
     for leftover in (work.queue, *work.retries):  # a, b and d acked, c's copy in the dead letters
         assert await work.drain(leftover) == []
+
+
+async def test_a_batch_is_acked_at_once_only_when_nothing_before_it_is_still_open(amqp, channel, work):
+    """A batch with no work left is acked with one ack (``multiple``): all before it are settled.
+    While an earlier message's work still runs, its batch is acked message by message, so the
+    earlier one stays unacked: here the channel is lost meanwhile and that message comes back."""
+    gate, batches = asyncio.Event(), []
+
+    async def handler(message):
+        raise AssertionError("every message here goes through the batch")
+
+    async def slow():
+        await gate.wait()
+
+    async def batch(messages):
+        ids = [m.message_id for m in messages]
+        batches.append(ids)
+        return [slow if i == "b" else None for i in ids]
+
+    handler.batch_of_one = True
+    consumer = await start_consumer(amqp, work.name, batching(handler, batch))
+    await publish(channel, work.name, "a")
+    await eventually(lambda: batches == [["a"]] and not consumer._inflight, what="a acked with its batch")
+    await publish(channel, work.name, "b")
+    await eventually(lambda: batches[-1] == ["b"] and consumer._open == 1, what="b's work running")
+    await publish(channel, work.name, "c", "d")
+    await eventually(lambda: sum(len(b) for b in batches) == 4 and len(consumer._inflight) == 1,
+                     what="c and d taken and acked while b's work runs")
+    await consumer.channel.close()  # lost before b's work ended: only b was never acked
+    gate.set()
+    back = await work.drain()
+    assert [m.message_id for m in back] == ["b"]
+    assert batches[0] == ["a"] and "c" in sum(batches, []) and "d" in sum(batches, [])
