@@ -193,13 +193,13 @@ async def settle_done(conn, attempt, record, result: PushResult, answer: dict, e
     row = {**record, "sync_status": "done", "errors": None, "platform_object_id": platform_id,
            "provider_object_id": platform_id, "platform_updated_at": now, "provider_updated_at": now,
            "updated_at": now}
+    deferred = deferrable and deferred_writes.current() is not None
 
     def settled(found) -> None:
         if _info_on():
             log.info("push.done", record_id=str(record["id"]), platform_object_id=platform_id)
         if found["freed"] and deferred:
             raise WaiterAppeared(f"record {record['id']} freed {len(found['freed'])} after its batch locked it")
-    deferred = deferrable and deferred_writes.current() is not None
     found = await repo.announce(conn, record["sync_status"], row, also=_DONE, returning=_FREED, also_args=(
         result.operation_id, errors, [answer], attempt["id"], platform_id, now, history_detail(result), *delivery),
         deferrable=deferred, then=settled)

@@ -44,8 +44,13 @@ class Received:
         """What every log line of its handling carries."""
         return {"event_id": self.event.id, "event_type": self.event.type, "entity_id": str(self.event.entityid)}
 
+    @property
+    def object_id(self):
+        """The id of the object the event is about (None for an event about none)."""
+        return getattr(self.event.data, "id", None)
+
     def inbox_args(self) -> tuple:
-        return self.event.id, self.event.type, getattr(self.event.data, "id", None), self.body
+        return self.event.id, self.event.type, self.object_id, self.body
 
 
 @dataclass(frozen=True)
@@ -139,18 +144,18 @@ def _may_follow(deferred: deferred_writes.Pipeline, one) -> bool:
     """Whether an event of a batch may be handled while ``deferred`` holds writes not sent yet:
     it reads none of them (an independent handler's event about another object)."""
     handler, received = one[0], one[1]
-    return getattr(handler, "independent", False) and not deferred.holds(received.inbox_args()[2])
+    return getattr(handler, "independent", False) and not deferred.holds(received.object_id)
 
 
 def _run(each: list, start: int, deferred: deferred_writes.Pipeline) -> list:
     """The event at ``start`` and the ones after it whose first statements may go with its:
     events of one independent handler (``WritesInbox``), each about an object no other of them
     (nor a deferred write) is about."""
-    run, objects = each[start:start + 1], {each[start][1].inbox_args()[2]}
+    run, objects = each[start:start + 1], {each[start][1].object_id}
     if not _may_follow(deferred, run[0]):
         return run
     for one in each[start + 1:]:
-        object_id = one[1].inbox_args()[2]
+        object_id = one[1].object_id
         if one[0] is not run[0][0] or object_id is None or object_id in objects or not _may_follow(deferred, one):
             break
         run.append(one)
